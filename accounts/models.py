@@ -1,0 +1,126 @@
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class City(models.Model):
+    """Reference table: the city code is the first part of every case code (TNG-2026-0042)."""
+
+    code = models.CharField(_("code"), max_length=3, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    name_ar = models.CharField(_("name in Arabic"), max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("city")
+        verbose_name_plural = _("cities")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(code__regex=r"^[A-Z]{3}$"), name="city_code_three_capitals"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+
+class Organisation(models.Model):
+    class Kind(models.TextChoices):
+        NGO = "ngo", _("NGO")
+        AUTHORITY = "authority", _("Authority")
+        RELIGIOUS = "religious", _("Religious organisation")
+        EMPLOYER = "employer", _("Employer")
+        TRAINING_PROVIDER = "training_provider", _("Training provider")
+        FUNDER = "funder", _("Funder")
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    city = models.ForeignKey(City, verbose_name=_("city"), null=True, blank=True, on_delete=models.PROTECT)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.TextChoices):
+    CASEWORKER = "caseworker", _("Caseworker")
+    COUNSELLOR = "counsellor", _("Counsellor")
+    PLACEMENT_OFFICER = "placement_officer", _("Placement officer")
+    MANAGER = "manager", _("Manager")
+    AUDITOR = "auditor", _("Auditor (data protection)")
+    ADMIN = "admin", _("Organisation administrator")
+    MENTOR = "mentor", _("Mentor")
+    MENTOR_SUPERVISOR = "mentor_supervisor", _("Mentor supervisor")
+    AUTHORITY_LIAISON = "authority_liaison", _("Authority liaison")
+
+
+# Which roles a staff account may hold in each kind of organisation. Employers,
+# training providers and funders use the API through clients, not staff accounts.
+ROLES_BY_ORGANISATION_KIND: dict[str, tuple[str, ...]] = {
+    Organisation.Kind.NGO: (
+        Role.CASEWORKER,
+        Role.COUNSELLOR,
+        Role.PLACEMENT_OFFICER,
+        Role.MANAGER,
+        Role.AUDITOR,
+        Role.ADMIN,
+        Role.MENTOR,
+    ),
+    Organisation.Kind.RELIGIOUS: (Role.MENTOR, Role.MENTOR_SUPERVISOR, Role.ADMIN),
+    Organisation.Kind.AUTHORITY: (Role.AUTHORITY_LIAISON, Role.ADMIN),
+    Organisation.Kind.EMPLOYER: (),
+    Organisation.Kind.TRAINING_PROVIDER: (),
+    Organisation.Kind.FUNDER: (),
+}
+
+
+class User(AbstractUser):
+    """Custom user from the first migration; the role lives on the membership."""
+
+    language = models.CharField(_("language"), max_length=8, blank=True)
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    @property
+    def membership_or_none(self) -> Membership | None:
+        try:
+            return self.membership
+        except Membership.DoesNotExist:
+            return None
+
+    @property
+    def role(self) -> str | None:
+        membership = self.membership_or_none
+        return membership.role if membership else None
+
+    @property
+    def organisation(self) -> Organisation | None:
+        membership = self.membership_or_none
+        return membership.organisation if membership else None
+
+
+class Membership(models.Model):
+    """Every staff user belongs to exactly one organisation with one role."""
+
+    user = models.OneToOneField(User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="membership")
+    organisation = models.ForeignKey(
+        Organisation, verbose_name=_("organisation"), on_delete=models.PROTECT, related_name="memberships"
+    )
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        indexes = [models.Index(fields=["organisation", "role"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.get_role_display()} @ {self.organisation}"

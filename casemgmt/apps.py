@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class CasemgmtConfig(AppConfig):
+    name = "casemgmt"
+    verbose_name = "Case management"

@@ -1,0 +1,29 @@
+from django.conf.urls.i18n import set_language
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
+from django.urls import include, path
+
+from . import orgsettings, views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(template_name="registration/login.html", redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("i18n/setlang/", login_not_required(set_language), name="set_language"),
+    path("settings/", include((orgsettings.urlpatterns, orgsettings.app_name))),
+    path("api/v1/", include("casemgmt.api.urls")),
+    path("admin/", admin.site.urls),
+]
+
+handler400 = "casemgmt.views.bad_request"
+handler403 = "casemgmt.views.permission_denied"
+handler404 = "casemgmt.views.page_not_found"
+handler500 = "casemgmt.views.server_error"
+
+admin.site.site_header = "Reintegration case management — system administration"

@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from .api.problems import problem_response
+from .health import health
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "home.html", {"membership": request.user.membership_or_none})
+
+
+@login_not_required
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    checks = health()
+    ok = all(checks.values())
+    body = {"status": "ok" if ok else "fail", "checks": {name: "ok" if up else "fail" for name, up in checks.items()}}
+    return JsonResponse(body, status=200 if ok else 503)
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path_info.startswith("/api/")
+
+
+def page_not_found(request: HttpRequest, exception=None) -> HttpResponse:
+    if _is_api(request):
+        return problem_response(request, status_code=404, title=_("Not found"))
+    return render(request, "404.html", status=404)
+
+
+def permission_denied(request: HttpRequest, exception=None) -> HttpResponse:
+    if _is_api(request):
+        return problem_response(request, status_code=403, title=_("Forbidden"))
+    return render(request, "403.html", status=403)
+
+
+def bad_request(request: HttpRequest, exception=None) -> HttpResponse:
+    if _is_api(request):
+        return problem_response(request, status_code=400, title=_("Bad request"))
+    return render(request, "400.html", status=400)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    if _is_api(request):
+        return problem_response(request, status_code=500, title=_("Server error"))
+    # No context processors: the failure may be in one of them.
+    from django.template import loader
+
+    return HttpResponse(loader.get_template("500.html").render(), status=500)

@@ -1,0 +1,173 @@
+"""`make run` and `make test`: start embedded services, then the app or the suite.
+
+Usage: .venv/bin/python scripts/dev.py run|test [pytest args...]
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from devservices import EmbeddedPostgres, EmbeddedRedis, free_port, remove_tree  # noqa: E402
+
+PY = sys.executable
+DATA = ROOT / ".data"
+DEFAULT_DEMO_PASSWORD = "demo-Reintegration-2026"
+
+
+def _secret_key() -> str:
+    """A per-checkout secret for demo mode, kept so sessions survive a restart."""
+    path = DATA / "secret_key"
+    if not path.exists():
+        DATA.mkdir(exist_ok=True)
+        path.write_text(secrets.token_urlsafe(50))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _manage(*args: str, env: dict[str, str]) -> None:
+    subprocess.run([PY, "manage.py", *args], cwd=ROOT, env=env, check=True)
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def run() -> int:
+    # `kill`, a closed terminal and Ctrl-C all stop the same way: children first, then the services.
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGHUP, _interrupt)
+    port = os.environ.get("PORT", "8000")
+    pg = EmbeddedPostgres(DATA / "pg", int(os.environ.get("PG_PORT", "55432")))
+    redis = EmbeddedRedis(DATA / "redis", int(os.environ.get("REDIS_PORT", "56379")))
+    children: list[subprocess.Popen] = []
+    try:
+        pg.start()
+        database_url = pg.ensure_database("casemgmt")
+        broker = redis.start()
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "casemgmt.settings",
+            "DJANGO_DEBUG": "1",
+            "DJANGO_SECRET_KEY": _secret_key(),
+            "DATABASE_URL": database_url,
+            "CELERY_BROKER_URL": broker,
+            "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "DEMO_PASSWORD": os.environ.get("DEMO_PASSWORD", DEFAULT_DEMO_PASSWORD),
+            "CELERY_BEAT_SCHEDULE_FILE": str(DATA / "celerybeat-schedule"),
+        }
+        _manage("migrate", "--no-input", env=env)
+        _manage("seed_demo", env=env)
+        celery = [PY, "-m", "celery", "-A", "casemgmt"]
+        children.append(subprocess.Popen([*celery, "worker", "--loglevel=INFO", "--concurrency=2"], cwd=ROOT, env=env))
+        children.append(
+            subprocess.Popen(
+                [*celery, "beat", "--loglevel=INFO", "-s", env["CELERY_BEAT_SCHEDULE_FILE"]], cwd=ROOT, env=env
+            )
+        )
+        children.append(subprocess.Popen([PY, "manage.py", "runserver", f"127.0.0.1:{port}"], cwd=ROOT, env=env))
+        print(
+            f"\n  Serving http://127.0.0.1:{port}/  (Ctrl-C stops the app, the worker, beat, PostgreSQL and Redis)\n"
+            f"  Demo logins (password: {env['DEMO_PASSWORD']}):\n"
+            "    caseworker, colleague, counsellor, placement, manager, auditor, admin\n"
+            "      (Northern Reintegration Centre)\n"
+            "    caseworker2 (Atlantic Family Support Association)\n"
+            "    mentor, supervisor (Council of Scholars North)   authority (Regional Probation Office)\n",
+            flush=True,
+        )
+        while all(child.poll() is None for child in children):
+            time.sleep(0.5)
+        return 1  # a child died on its own
+    except KeyboardInterrupt:
+        print("\n[run] stopping...", flush=True)
+        return 0
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        for child in children:
+            try:
+                child.wait(15)
+            except subprocess.TimeoutExpired:
+                child.kill()
+        redis.stop()
+        pg.stop()
+
+
+def _gate(name: str, cmd: list[str], env: dict[str, str], *, fail: bool = True) -> bool:
+    print(f"\n== {name}: {' '.join(cmd)}", flush=True)
+    started = time.monotonic()
+    result = subprocess.run(cmd, cwd=ROOT, env=env)
+    ok = result.returncode == 0
+    print(f"== {name}: {'ok' if ok else 'FAILED'} ({time.monotonic() - started:.1f}s)", flush=True)
+    return ok or not fail
+
+
+def test(pytest_args: list[str]) -> int:
+    tmp = Path(tempfile.mkdtemp(prefix="casemgmt-test-"))
+    pg = EmbeddedPostgres(tmp / "pg", free_port(), fast=True)
+    redis = EmbeddedRedis(tmp / "redis", free_port())
+    try:
+        pg.start()
+        database_url = pg.ensure_database("casemgmt")
+        broker = redis.start()
+        env = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "CELERY_BROKER_URL": broker,
+            "EMBEDDED_PG_PORT": str(pg.port),
+        }
+        prod_env = {
+            **env,
+            "DJANGO_SETTINGS_MODULE": "casemgmt.settings",
+            "DJANGO_DEBUG": "0",
+            "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+            "DJANGO_ALLOWED_HOSTS": "casemgmt.example.org",
+        }
+        test_env = {**env, "DJANGO_SETTINGS_MODULE": "casemgmt.settings_test"}
+        ok = True
+        if not pytest_args:  # a focused run (make test ARGS=...) skips the gates
+            ok &= _gate("ruff check", [PY, "-m", "ruff", "check", "."], env)
+            ok &= _gate("ruff format", [PY, "-m", "ruff", "format", "--check", "."], env)
+            ok &= _gate("migrations", [PY, "manage.py", "makemigrations", "--check", "--dry-run"], test_env)
+            ok &= _gate("deploy check", [PY, "manage.py", "check", "--deploy", "--fail-level", "WARNING"], prod_env)
+            ok &= _gate("bandit", [PY, "-m", "bandit", "-q", "-c", "pyproject.toml", "-r", "."], env)
+            # The vulnerability database changes with the outside world: report, never fail.
+            _gate(
+                "pip-audit (report only)", [PY, "-m", "pip_audit", "--progress-spinner", "off", "-l"], env, fail=False
+            )
+        started = time.monotonic()
+        args = pytest_args or ["-n", os.environ.get("PYTEST_WORKERS", "2")]
+        print(f"\n== pytest {' '.join(args)}", flush=True)
+        code = subprocess.run([PY, "-m", "pytest", *args], cwd=ROOT, env=test_env).returncode
+        print(f"== pytest finished in {time.monotonic() - started:.1f}s with exit code {code}", flush=True)
+        if not ok:
+            print("\nA quality gate failed (see above).", flush=True)
+            return 1
+        return code
+    finally:
+        redis.stop()
+        pg.stop()
+        remove_tree(tmp)
+
+
+def main() -> int:
+    if len(sys.argv) < 2 or sys.argv[1] not in {"run", "test"}:
+        print(__doc__)
+        return 2
+    if sys.argv[1] == "run":
+        return run()
+    return test(sys.argv[2:])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
