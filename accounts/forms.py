@@ -15,11 +15,12 @@ class StyledForm(forms.Form):
                 continue
             widget.attrs.setdefault("class", "form-select" if isinstance(widget, forms.Select) else "form-control")
 
-    def full_clean(self):
-        super().full_clean()
+    def add_error(self, field, error):
+        # Errors from clean() and from services both pass here, so both get marked.
+        super().add_error(field, error)
         for name in self.errors:
-            if name in self.fields:
-                widget = self.fields[name].widget
+            widget = self.fields[name].widget if name in self.fields else None
+            if widget is not None and "is-invalid" not in widget.attrs.get("class", ""):
                 widget.attrs["class"] = widget.attrs.get("class", "") + " is-invalid"
                 widget.attrs["aria-invalid"] = "true"
 

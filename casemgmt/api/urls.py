@@ -5,6 +5,7 @@ from rest_framework.routers import SimpleRouter
 from . import views
 
 router = SimpleRouter()
+router.include_format_suffixes = False
 router.register("users", views.OrganisationUserViewSet, basename="api-user")
 
 urlpatterns = [

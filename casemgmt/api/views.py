@@ -2,6 +2,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import generics, viewsets
 from rest_framework.filters import SearchFilter
 
+from accounts.models import User
 from casemgmt.access import users_manageable_by
 
 from .serializers import MeSerializer, OrganisationUserSerializer
@@ -18,6 +19,7 @@ class MeView(generics.RetrieveAPIView):
 
 @extend_schema(description="Staff accounts of the caller's organisation (organisation admins only).")
 class OrganisationUserViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = User.objects.none()  # typed path parameters for the schema; rows come from get_queryset
     serializer_class = OrganisationUserSerializer
     filter_backends = [SearchFilter]
     search_fields = ["username", "first_name", "last_name", "email"]
