@@ -11,7 +11,8 @@ class StyledForm(forms.Form):
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
             widget = field.widget
-            if isinstance(widget, forms.CheckboxInput):
+            if isinstance(widget, forms.CheckboxInput | forms.RadioSelect | forms.CheckboxSelectMultiple):
+                widget.attrs.setdefault("class", "form-check-input")
                 continue
             widget.attrs.setdefault("class", "form-select" if isinstance(widget, forms.Select) else "form-control")
 

@@ -49,6 +49,9 @@ INSTALLED_APPS = [
     "oauth2_provider",
     "django_htmx",
     "template_partials",
+    "django.contrib.postgres",
+    "pgtrigger",
+    "pghistory",
     "accounts",
     "casemgmt",
     "programs",
@@ -68,6 +71,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # after authentication: attaches the acting user and URL to every history row a write makes
+    "pghistory.middleware.HistoryMiddleware",
 ]
 
 ROOT_URLCONF = "casemgmt.urls"

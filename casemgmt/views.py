@@ -7,12 +7,27 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from accounts.models import Role
+
+from . import selectors
 from .api.problems import problem_response
+from .context_processors import CASE_ROLES
 from .health import health
+from .models import Stage
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "home.html", {"membership": request.user.membership_or_none})
+    """Each role's start page: my cases for team members, the intake queue for managers."""
+    user = request.user
+    context = {"membership": user.membership_or_none}
+    if user.role in CASE_ROLES:
+        cases = selectors.case_list(user=user)
+        if user.role == Role.MANAGER:
+            context["intake"] = list(cases.filter(stage=Stage.REFERRAL, lead_id__isnull=True)[:20])
+            context["case_count"] = cases.count()
+        else:
+            context["my_cases"] = list(cases.order_by("-viewer_is_lead", "-updated_at")[:20])
+    return render(request, "home.html", context)
 
 
 @login_not_required

@@ -83,3 +83,22 @@ def celery_worker_process():
     yield proc
     proc.terminate()
     proc.wait(20)
+
+
+# --- Case fixtures ------------------------------------------------------------------
+
+VIEWERS = ["caseworker", "placement", "colleague", "manager", "auditor", "admin", "caseworker2", "authority"]
+
+
+@pytest.fixture
+def case(demo):
+    """A Northern case: `caseworker` leads, `placement` is on the team."""
+    from tests.factories import northern_case
+
+    return northern_case(demo)
+
+
+@pytest.fixture
+def viewer(request, demo):
+    """Parametrise with a username from VIEWERS, or "anonymous"."""
+    return None if request.param == "anonymous" else demo[request.param]

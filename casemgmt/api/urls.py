@@ -2,11 +2,13 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
-from . import views
+from . import cases, views
 
 router = SimpleRouter()
 router.include_format_suffixes = False
 router.register("users", views.OrganisationUserViewSet, basename="api-user")
+router.register("cases", cases.CaseViewSet, basename="api-case")
+router.register("participants", cases.ParticipantViewSet, basename="api-participant")
 
 urlpatterns = [
     path("me/", views.MeView.as_view(), name="api-me"),

@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from accounts.models import City, Membership, Organisation, Role, User
+from casemgmt.demo import seed_cases
 
 CITIES = [
     ("TNG", "Tangier", "طنجة"),
@@ -57,7 +58,8 @@ class Command(BaseCommand):
         with transaction.atomic():
             seed_reference_data()
             created = seed_users(password=settings.DEMO_PASSWORD)
-        self.stdout.write(self.style.SUCCESS(f"Demo data ready ({created} new users)."))
+            cases = seed_cases()
+        self.stdout.write(self.style.SUCCESS(f"Demo data ready ({created} new users, {cases} new cases)."))
 
 
 def seed_reference_data() -> None:

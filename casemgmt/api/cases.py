@@ -1,0 +1,323 @@
+"""/api/v1/cases/, /api/v1/participants/ and the case team, through the one access policy."""
+
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
+from rest_framework.response import Response
+
+from accounts.models import City, Organisation, User
+from casemgmt import access, selectors, services
+from casemgmt.access import G
+from casemgmt.models import LANGUAGES, AccessLog, Case, CaseTeamMember, ReferralSource, Stage, TeamRole
+
+# API fields per field group; `id`, `participant_id`, `organisation` and `updated_at` are always there.
+API_GROUP_FIELDS: dict[str, tuple[str, ...]] = {
+    G.CODE: ("case_code", "lead"),
+    G.NAMES: ("given_name_latin", "family_name_latin", "given_name_arabic", "family_name_arabic", "city"),
+    G.STAGE: ("stage", "stage_changed_at"),
+    G.LANGUAGES: ("languages",),
+    G.IDENTITY: ("date_of_birth", "national_id"),
+    G.CONTACT: ("phone", "email", "address"),
+    G.REFERRAL: ("referral_source", "referral_date", "referring_organisation", "referral_reason"),
+}
+ALWAYS = ("id", "participant_id", "organisation", "updated_at")
+
+
+class LeadSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    email = serializers.EmailField()
+
+
+class CaseSerializer(serializers.Serializer):
+    """A case as one flat record. Fields outside the viewer's groups are left out, not nulled."""
+
+    id = serializers.IntegerField(read_only=True)
+    participant_id = serializers.IntegerField(read_only=True)
+    organisation = serializers.CharField(source="organisation.name", read_only=True)
+    updated_at = serializers.DateTimeField(read_only=True)
+    case_code = serializers.CharField(source="participant.case_code", read_only=True)
+    lead = serializers.SerializerMethodField()
+    given_name_latin = serializers.CharField(source="participant.given_name_latin", required=False)
+    family_name_latin = serializers.CharField(source="participant.family_name_latin", required=False)
+    given_name_arabic = serializers.CharField(source="participant.given_name_arabic", required=False)
+    family_name_arabic = serializers.CharField(source="participant.family_name_arabic", required=False)
+    city = serializers.SlugRelatedField(
+        source="participant.city", slug_field="code", queryset=City.objects.all(), required=False
+    )
+    languages = serializers.ListField(
+        source="participant.languages", child=serializers.ChoiceField(choices=LANGUAGES), required=False
+    )
+    date_of_birth = serializers.DateField(source="participant.date_of_birth", allow_null=True, required=False)
+    national_id = serializers.CharField(source="participant.national_id", allow_blank=True, required=False)
+    phone = serializers.CharField(source="participant.phone", allow_blank=True, required=False)
+    email = serializers.EmailField(source="participant.email", allow_blank=True, required=False)
+    address = serializers.CharField(source="participant.address", allow_blank=True, required=False)
+    stage = serializers.ChoiceField(choices=Stage.choices, read_only=True)
+    stage_changed_at = serializers.DateTimeField(read_only=True)
+    referral_source = serializers.ChoiceField(choices=ReferralSource.choices, required=False)
+    referral_date = serializers.DateField(required=False)
+    referring_organisation = serializers.PrimaryKeyRelatedField(
+        queryset=Organisation.objects.filter(is_active=True), allow_null=True, required=False
+    )
+    referral_reason = serializers.CharField(allow_blank=True, required=False)
+
+    def get_lead(self, case) -> LeadSerializer | None:
+        if getattr(case, "lead_id", None) is None:
+            return None
+        return {"id": case.lead_id, "name": case.lead_name, "email": case.lead_email}
+
+    def to_representation(self, case):
+        data = super().to_representation(case)
+        allowed = set(ALWAYS)
+        for group in access.visible_groups(self.context["request"].user, case):
+            allowed.update(API_GROUP_FIELDS.get(group, ()))
+        return {name: value for name, value in data.items() if name in allowed}
+
+    def validate_referral_date(self, value):
+        if value > timezone.localdate():
+            raise serializers.ValidationError(_("The referral date cannot be in the future."))
+        return value
+
+    def validate_date_of_birth(self, value):
+        if value and value >= timezone.localdate():
+            raise serializers.ValidationError(_("The date of birth must be in the past."))
+        return value
+
+
+class CaseCreateSerializer(CaseSerializer):
+    given_name_latin = serializers.CharField(source="participant.given_name_latin", max_length=100)
+    family_name_latin = serializers.CharField(source="participant.family_name_latin", max_length=100)
+    city = serializers.SlugRelatedField(source="participant.city", slug_field="code", queryset=City.objects.all())
+    referral_source = serializers.ChoiceField(choices=ReferralSource.choices)
+    referral_date = serializers.DateField()
+
+
+class TransitionSerializer(serializers.Serializer):
+    to_stage = serializers.ChoiceField(choices=Stage.choices)
+    reason = serializers.CharField(max_length=2000)
+
+
+class ReopenSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000)
+
+
+class CaseFilterSerializer(serializers.Serializer):
+    search = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    stage = serializers.ChoiceField(choices=Stage.choices, required=False)
+    city = serializers.SlugRelatedField(slug_field="code", queryset=City.objects.all(), required=False)
+    referral_source = serializers.ChoiceField(choices=ReferralSource.choices, required=False)
+    lead = serializers.IntegerField(required=False, min_value=1)
+
+
+class TeamMemberSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(source="user.get_full_name", read_only=True)
+    user = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True))
+    role = serializers.ChoiceField(choices=TeamRole.choices)
+
+    class Meta:
+        model = CaseTeamMember
+        fields = ["id", "user", "name", "role", "is_lead", "added_at"]
+        read_only_fields = ["id", "name", "added_at"]
+
+
+def _split_changes(validated: dict) -> dict:
+    """Flatten {"participant": {...}, ...} into the service's field names."""
+    changes = dict(validated.pop("participant", {}))
+    changes.update(validated)
+    return changes
+
+
+def _editable_api_fields(user, case) -> set[str]:
+    return {name for group in access.editable_groups(user, case) for name in API_GROUP_FIELDS[group]}
+
+
+FILTER_PARAMETERS = [
+    OpenApiParameter("search", str, description="Case code or part of a name, in either script"),
+    OpenApiParameter("stage", str, enum=Stage.values),
+    OpenApiParameter("city", str, description="City code, e.g. TNG"),
+    OpenApiParameter("referral_source", str, enum=ReferralSource.values),
+    OpenApiParameter("lead", int, description="User id of the lead caseworker"),
+]
+
+
+class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
+    """Cases visible to the caller. Field sets follow the caller's role on each case."""
+
+    serializer_class = CaseSerializer
+    queryset = Case.objects.none()  # typed path parameters for the schema; rows come from get_queryset
+
+    def get_queryset(self):
+        params = {}
+        if self.action == "list":
+            filters = CaseFilterSerializer(data=self.request.query_params)
+            filters.is_valid(raise_exception=True)
+            params = filters.validated_data
+        return selectors.case_list(
+            user=self.request.user,
+            query=params.get("search", ""),
+            stage=params.get("stage", ""),
+            city=params["city"].code if params.get("city") else "",
+            referral_source=params.get("referral_source", ""),
+            lead=params.get("lead"),
+        )
+
+    def get_serializer_class(self):
+        return CaseCreateSerializer if self.action == "create" else CaseSerializer
+
+    @extend_schema(parameters=FILTER_PARAMETERS)
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    def retrieve(self, request, *args, **kwargs):
+        case = self.get_object()
+        services.access_log_record(
+            user=request.user,
+            case=case,
+            channel=AccessLog.Channel.API,
+            view="api-case-detail",
+            shown=access.visible_groups(request.user, case),
+        )
+        return Response(self.get_serializer(case).data)
+
+    def create(self, request, *args, **kwargs):
+        if not access.can_open_case(request.user):
+            raise NotFound
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        participant = data.pop("participant")
+        case = services.case_open(
+            by=request.user,
+            organisation=request.user.membership.organisation,
+            participant=participant,
+            lead=request.user if request.user.role == "caseworker" else None,
+            **data,
+        )
+        case = self.get_queryset().get(pk=case.pk)
+        return Response(CaseSerializer(case, context=self.get_serializer_context()).data, status=201)
+
+    @extend_schema(request=CaseSerializer, responses=CaseSerializer)
+    def partial_update(self, request, *args, **kwargs):
+        case = self.get_object()
+        editable = _editable_api_fields(request.user, case)
+        if not editable:
+            raise NotFound
+        forbidden = set(request.data) - editable
+        if forbidden:
+            raise serializers.ValidationError({name: [_("You may not change this field.")] for name in forbidden})
+        serializer = CaseSerializer(case, data=request.data, partial=True, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        services.case_profile_update(
+            case=case, by=request.user, changes=_split_changes(dict(serializer.validated_data))
+        )
+        return Response(CaseSerializer(self.get_queryset().get(pk=case.pk), context=self.get_serializer_context()).data)
+
+    @extend_schema(request=TransitionSerializer, responses=CaseSerializer)
+    @action(detail=True, methods=["post"])
+    def transition(self, request, pk=None):
+        """Move the case one step along the lifecycle (lead or manager)."""
+        case = self.get_object()
+        if not access.can_move_stage(request.user, case):
+            raise NotFound
+        serializer = TransitionSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.case_move_stage(case=case, by=request.user, **serializer.validated_data)
+        return Response(CaseSerializer(self.get_queryset().get(pk=case.pk), context=self.get_serializer_context()).data)
+
+    @extend_schema(request=ReopenSerializer, responses=CaseSerializer)
+    @action(detail=True, methods=["post"])
+    def reopen(self, request, pk=None):
+        """Re-open an exited or closed case (lead or manager)."""
+        case = self.get_object()
+        if not access.can_move_stage(request.user, case):
+            raise NotFound
+        serializer = ReopenSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.case_reopen(case=case, by=request.user, reason=serializer.validated_data["reason"])
+        return Response(CaseSerializer(self.get_queryset().get(pk=case.pk), context=self.get_serializer_context()).data)
+
+    @extend_schema(responses=TeamMemberSerializer(many=True), methods=["GET"])
+    @extend_schema(request=TeamMemberSerializer, responses=TeamMemberSerializer, methods=["POST"])
+    @action(detail=True, methods=["get", "post"], pagination_class=None)
+    def team(self, request, pk=None):
+        """The case team; the lead or a manager adds members."""
+        case = self.get_object()
+        if G.TEAM not in access.visible_groups(request.user, case):
+            raise NotFound
+        if request.method == "GET":
+            return Response(TeamMemberSerializer(selectors.case_team(case), many=True).data)
+        if not access.can_manage_team(request.user, case):
+            raise NotFound
+        serializer = TeamMemberSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        if data.get("is_lead"):
+            member = services.team_set_lead(case=case, by=request.user, user=data["user"])
+        else:
+            member = services.team_member_add(case=case, by=request.user, user=data["user"], role=data["role"])
+        return Response(TeamMemberSerializer(member).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={204: None})
+    @action(detail=True, methods=["delete"], url_path=r"team/(?P<member_id>\d+)")
+    def team_remove(self, request, pk=None, member_id=None):
+        case = self.get_object()
+        if not access.can_manage_team(request.user, case):
+            raise NotFound
+        member = get_object_or_404(CaseTeamMember.objects.select_related("case"), pk=member_id, case=case)
+        services.team_member_remove(member=member, by=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+PARTICIPANT_FIELDS = (
+    "case_code",
+    *API_GROUP_FIELDS[G.NAMES],
+    *API_GROUP_FIELDS[G.LANGUAGES],
+    *API_GROUP_FIELDS[G.IDENTITY],
+    *API_GROUP_FIELDS[G.CONTACT],
+)
+
+
+class ParticipantSerializer(CaseSerializer):
+    """The participant part of a case, with the same field rules."""
+
+    id = serializers.IntegerField(source="participant_id", read_only=True)
+    case_id = serializers.IntegerField(source="pk", read_only=True)
+
+    def to_representation(self, case):
+        data = super().to_representation(case)
+        data["id"], data["case_id"] = case.participant_id, case.pk
+        return {k: v for k, v in data.items() if k in {"id", "case_id", *PARTICIPANT_FIELDS}}
+
+
+class ParticipantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Participants of the cases visible to the caller; edits go through PATCH /cases/{id}/."""
+
+    serializer_class = ParticipantSerializer
+    queryset = Case.objects.none()
+
+    def get_queryset(self):
+        return selectors.case_list(user=self.request.user)
+
+    def get_object(self):
+        case = self.get_queryset().filter(participant_id=self.kwargs["pk"]).first()
+        if case is None:
+            raise NotFound
+        return case
+
+    def retrieve(self, request, *args, **kwargs):
+        case = self.get_object()
+        services.access_log_record(
+            user=request.user,
+            case=case,
+            channel=AccessLog.Channel.API,
+            view="api-participant-detail",
+            shown=access.visible_groups(request.user, case),
+        )
+        return Response(self.get_serializer(case).data)

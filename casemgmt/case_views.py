@@ -1,0 +1,264 @@
+"""Case pages: thin views over access, selectors and services."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.models import User
+
+from . import access, selectors, services
+from .forms import CaseFilterForm, CaseOpenForm, CaseProfileForm, ReopenForm, StageForm, TeamAddForm
+from .models import REOPENABLE, AccessLog, CaseTeamMember, TeamRole
+
+
+def apply_errors(form, error: ValidationError) -> None:
+    """Put a service's ValidationError on the form, field by field where it can."""
+    if hasattr(error, "error_dict"):
+        for name, errors in error.message_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, error.messages)
+
+
+def case_list(request: HttpRequest) -> HttpResponse:
+    leads = (
+        User.objects.filter(
+            case_teams__is_lead=True, case_teams__case__in=access.cases_visible_to(request.user).values("pk")
+        )
+        .distinct()
+        .order_by("last_name")
+    )
+    form = CaseFilterForm(request.GET or None, leads=leads)
+    filters = form.cleaned_data if form.is_valid() else {}
+    cases = selectors.case_list(
+        user=request.user,
+        query=filters.get("q") or "",
+        stage=filters.get("stage") or "",
+        city=filters.get("city") or "",
+        referral_source=filters.get("referral_source") or "",
+        lead=filters.get("lead"),
+        sort=filters.get("sort") or selectors.DEFAULT_SORT,
+    )
+    page = Paginator(cases, 25).get_page(request.GET.get("page"))
+    rows = [(case, access.visible_groups(request.user, case)) for case in page.object_list]
+    querystring = request.GET.copy()
+    querystring.pop("page", None)
+    context = {
+        "form": form,
+        "page": page,
+        "rows": rows,
+        "querystring": querystring.urlencode(),
+        "can_open": access.can_open_case(request.user),
+        "filtered": any(filters.get(k) for k in ("q", "stage", "city", "referral_source", "lead")),
+    }
+    template = "cases/list.html#results" if request.htmx else "cases/list.html"
+    return render(request, template, context)
+
+
+def case_open(request: HttpRequest) -> HttpResponse:
+    if not access.can_open_case(request.user):
+        raise Http404
+    form = CaseOpenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            case = services.case_open(
+                by=request.user,
+                organisation=request.user.membership.organisation,
+                participant=form.participant_data(),
+                lead=request.user if request.user.role == "caseworker" else None,
+                **form.referral_data(),
+            )
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            messages.success(request, _("Case %(code)s opened.") % {"code": case.participant.case_code})
+            return redirect(case)
+    return render(request, "cases/open.html", {"form": form})
+
+
+def _detail_context(request: HttpRequest, case) -> dict:
+    user = request.user
+    groups = access.visible_groups(user, case)
+    context = {
+        "case": case,
+        "participant": case.participant,
+        "groups": groups,
+        "can_edit": bool(access.editable_groups(user, case)),
+        "can_move": access.can_move_stage(user, case),
+        "can_see_history": access.can_see_history(user, case),
+        "kind": access.viewer_kind(user, case),
+    }
+    context.update(_team_context(request, case))
+    if context["can_move"]:
+        context["stage_form"] = StageForm(case=case)
+        context["reopen_form"] = ReopenForm() if case.stage in REOPENABLE else None
+    context["stage_changes"] = case.stage_changes.select_related("changed_by")[:5] if "stage" in groups else []
+    return context
+
+
+def _team_context(request: HttpRequest, case, form=None) -> dict:
+    can_manage = access.can_manage_team(request.user, case)
+    if form is None and can_manage:
+        form = TeamAddForm(candidates=access.team_candidates(request.user, case))
+    return {
+        "team": selectors.case_team(case) if "team" in access.visible_groups(request.user, case) else [],
+        "can_manage_team": can_manage,
+        "team_form": form,
+        "case": case,
+    }
+
+
+def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = access.get_case_for_user(request.user, case_id)
+    context = _detail_context(request, case)
+    services.access_log_record(
+        user=request.user, case=case, channel=AccessLog.Channel.UI, view="case-detail", shown=context["groups"]
+    )
+    return render(request, "cases/detail.html", context)
+
+
+def case_edit(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = access.get_case_for_user(request.user, case_id)
+    editable = access.editable_groups(request.user, case)
+    if not editable:
+        raise Http404
+    participant = case.participant
+    initial = {name: getattr(participant, name) for name in services.PARTICIPANT_FIELDS}
+    initial.update({name: getattr(case, name) for name in services.CASE_FIELDS})
+    form = CaseProfileForm(request.POST or None, initial=initial, editable_groups=editable)
+    if request.method == "POST" and form.is_valid():
+        changes = {name: value for name, value in form.cleaned_data.items() if value != initial.get(name)}
+        try:
+            services.case_profile_update(case=case, by=request.user, changes=changes)
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect(case)
+    return render(request, "cases/edit.html", {"form": form, "case": case})
+
+
+@require_POST
+def case_move(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = access.get_case_for_user(request.user, case_id)
+    if not access.can_move_stage(request.user, case):
+        raise Http404
+    form = StageForm(request.POST, case=case)
+    if form.is_valid():
+        try:
+            services.case_move_stage(case=case, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            messages.success(request, _("The case moved to “%(stage)s”.") % {"stage": case.get_stage_display()})
+            return redirect(case)
+    context = _detail_context(request, case)
+    context["stage_form"] = form
+    return render(request, "cases/detail.html", context, status=400)
+
+
+@require_POST
+def case_reopen(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = access.get_case_for_user(request.user, case_id)
+    if not access.can_move_stage(request.user, case):
+        raise Http404
+    form = ReopenForm(request.POST)
+    if form.is_valid():
+        try:
+            services.case_reopen(case=case, by=request.user, reason=form.cleaned_data["reason"])
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            messages.success(request, _("The case was re-opened in “%(stage)s”.") % {"stage": case.get_stage_display()})
+            return redirect(case)
+    context = _detail_context(request, case)
+    context["reopen_form"] = form
+    return render(request, "cases/detail.html", context, status=400)
+
+
+def _team_response(request: HttpRequest, case, form=None, status: int = 200) -> HttpResponse:
+    if request.htmx:
+        return render(request, "cases/detail.html#team-panel", _team_context(request, case, form), status=status)
+    return redirect(case)
+
+
+@require_POST
+def team_add(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = access.get_case_for_user(request.user, case_id)
+    if not access.can_manage_team(request.user, case):
+        raise Http404
+    form = TeamAddForm(request.POST, candidates=access.team_candidates(request.user, case))
+    if form.is_valid():
+        user = form.cleaned_data["user"]
+        try:
+            if form.cleaned_data["make_lead"]:
+                services.team_set_lead(case=case, by=request.user, user=user)
+            else:
+                services.team_member_add(case=case, by=request.user, user=user, role=TeamRole(form.team_role()))
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            messages.success(request, _("%(name)s joined the team.") % {"name": user.get_full_name()})
+            return _team_response(request, case)
+    if not request.htmx:
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+    return _team_response(request, case, form, status=400)
+
+
+@require_POST
+def team_remove(request: HttpRequest, case_id: int, member_id: int) -> HttpResponse:
+    case = access.get_case_for_user(request.user, case_id)
+    if not access.can_manage_team(request.user, case):
+        raise Http404
+    member = get_object_or_404(CaseTeamMember.objects.select_related("user", "case"), pk=member_id, case=case)
+    try:
+        services.team_member_remove(member=member, by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("%(name)s left the team.") % {"name": member.user.get_full_name()})
+    return _team_response(request, case)
+
+
+def case_history(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = access.get_case_for_user(request.user, case_id)
+    if not access.can_see_history(request.user, case):
+        raise Http404
+    groups = access.visible_groups(request.user, case)
+    entries = selectors.case_history(case=case, groups=groups)
+    page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    reads = Paginator(case.access_logs.select_related("user", "organisation"), 50).get_page(request.GET.get("reads"))
+    services.access_log_record(
+        user=request.user, case=case, channel=AccessLog.Channel.UI, view="case-history", shown=groups
+    )
+    return render(request, "cases/history.html", {"case": case, "page": page, "reads": reads})
+
+
+def access_log(request: HttpRequest) -> HttpResponse:
+    """Managers and the organisation's auditor: who read which case, without case content."""
+    if not access.has_role(request.user, "manager", "auditor"):
+        raise Http404
+    logs = access.access_logs_visible_to(request.user).select_related("user", "organisation")
+    page = Paginator(logs, 50).get_page(request.GET.get("page"))
+    return render(request, "cases/access_log.html", {"page": page})
+
+
+urlpatterns = [
+    path("cases/", case_list, name="case-list"),
+    path("cases/new/", case_open, name="case-open"),
+    path("cases/<int:case_id>/", case_detail, name="case-detail"),
+    path("cases/<int:case_id>/edit/", case_edit, name="case-edit"),
+    path("cases/<int:case_id>/move/", case_move, name="case-move"),
+    path("cases/<int:case_id>/reopen/", case_reopen, name="case-reopen"),
+    path("cases/<int:case_id>/team/", team_add, name="case-team-add"),
+    path("cases/<int:case_id>/team/<int:member_id>/remove/", team_remove, name="case-team-remove"),
+    path("cases/<int:case_id>/history/", case_history, name="case-history"),
+    path("audit/access-log/", access_log, name="access-log"),
+]

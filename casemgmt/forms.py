@@ -1,0 +1,159 @@
+from __future__ import annotations
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.forms import StyledForm
+from accounts.models import City, Organisation
+
+from .access import GROUP_FIELDS
+from .models import LANGUAGES, ReferralSource, Stage, TeamRole
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class ParticipantFieldsMixin(forms.Form):
+    given_name_latin = forms.CharField(label=_("Given name (Latin script)"), max_length=100)
+    family_name_latin = forms.CharField(label=_("Family name (Latin script)"), max_length=100)
+    given_name_arabic = forms.CharField(
+        label=_("Given name (Arabic script)"),
+        max_length=100,
+        required=False,
+        widget=forms.TextInput(attrs={"dir": "rtl", "lang": "ar"}),
+    )
+    family_name_arabic = forms.CharField(
+        label=_("Family name (Arabic script)"),
+        max_length=100,
+        required=False,
+        widget=forms.TextInput(attrs={"dir": "rtl", "lang": "ar"}),
+    )
+    city = forms.ModelChoiceField(label=_("City"), queryset=City.objects.all())
+    languages = forms.MultipleChoiceField(
+        label=_("Languages"), choices=LANGUAGES, required=False, widget=forms.SelectMultiple(attrs={"size": 4})
+    )
+    date_of_birth = forms.DateField(label=_("Date of birth"), required=False, widget=DATE)
+    national_id = forms.CharField(label=_("National ID"), max_length=20, required=False)
+    phone = forms.CharField(label=_("Phone"), max_length=30, required=False)
+    email = forms.EmailField(label=_("E-mail"), required=False)
+    address = forms.CharField(label=_("Address"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def clean_date_of_birth(self):
+        value = self.cleaned_data.get("date_of_birth")
+        if value and value >= timezone.localdate():
+            raise forms.ValidationError(_("The date of birth must be in the past."))
+        if value and value.year < 1900:
+            raise forms.ValidationError(_("Check the year of birth."))
+        return value
+
+
+class ReferralFieldsMixin(forms.Form):
+    referral_source = forms.ChoiceField(label=_("Referral source"), choices=ReferralSource.choices)
+    referral_date = forms.DateField(label=_("Referral date"), widget=DATE)
+    referring_organisation = forms.ModelChoiceField(
+        label=_("Referring organisation"), queryset=Organisation.objects.filter(is_active=True), required=False
+    )
+    referral_reason = forms.CharField(
+        label=_("Reason for referral"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def clean_referral_date(self):
+        value = self.cleaned_data["referral_date"]
+        if value > timezone.localdate():
+            raise forms.ValidationError(_("The referral date cannot be in the future."))
+        return value
+
+
+PARTICIPANT_FORM_FIELDS = list(ParticipantFieldsMixin.base_fields)
+
+
+class CaseOpenForm(StyledForm, ParticipantFieldsMixin, ReferralFieldsMixin):
+    """Open a case from a referral."""
+
+    def participant_data(self) -> dict:
+        return {name: self.cleaned_data[name] for name in PARTICIPANT_FORM_FIELDS}
+
+    def referral_data(self) -> dict:
+        return {name: self.cleaned_data[name] for name in ReferralFieldsMixin.base_fields}
+
+
+class CaseProfileForm(StyledForm, ParticipantFieldsMixin, ReferralFieldsMixin):
+    """Edit the fields of the groups the user may change; the others are not even on the form."""
+
+    def __init__(self, *args, editable_groups: frozenset[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        allowed = {name for group in editable_groups for name in GROUP_FIELDS[group]}
+        for name in list(self.fields):
+            if name not in allowed:
+                del self.fields[name]
+
+    def clean_referral_date(self):
+        return ReferralFieldsMixin.clean_referral_date(self)
+
+
+class StageForm(StyledForm):
+    to_stage = forms.ChoiceField(label=_("Move to"), widget=forms.RadioSelect)
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
+
+    def __init__(self, *args, case, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to_stage"].choices = [(s, Stage(s).label) for s in case.allowed_transitions()]
+
+
+class ReopenForm(StyledForm):
+    reason = forms.CharField(
+        label=_("Why is the case re-opened?"), widget=forms.Textarea(attrs={"rows": 2}), max_length=2000
+    )
+
+
+class TeamAddForm(StyledForm):
+    user = forms.ModelChoiceField(label=_("Colleague"), queryset=None)
+    make_lead = forms.BooleanField(
+        label=_("Make lead caseworker"), required=False, widget=forms.CheckboxInput(attrs={"class": "form-check-input"})
+    )
+
+    def __init__(self, *args, candidates, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["user"].queryset = candidates
+        self.fields["user"].label_from_instance = lambda u: f"{u.get_full_name()} — {u.membership.get_role_display()}"
+
+    def team_role(self) -> str:
+        return str(self.cleaned_data["user"].membership.role)
+
+
+class CaseFilterForm(forms.Form):
+    q = forms.CharField(label=_("Search"), required=False)
+    stage = forms.ChoiceField(label=_("Stage"), choices=[("", _("All stages")), *Stage.choices], required=False)
+    city = forms.ChoiceField(label=_("City"), required=False)
+    referral_source = forms.ChoiceField(
+        label=_("Referral source"), choices=[("", _("All sources")), *ReferralSource.choices], required=False
+    )
+    lead = forms.TypedChoiceField(label=_("Lead"), coerce=int, required=False, empty_value=None)
+    sort = forms.ChoiceField(
+        label=_("Sort by"),
+        required=False,
+        choices=[
+            ("-updated", _("Recently updated")),
+            ("code", _("Case code")),
+            ("name", _("Name")),
+            ("stage", _("Stage")),
+            ("-referral", _("Newest referral")),
+            ("referral", _("Oldest referral")),
+        ],
+    )
+
+    def __init__(self, *args, leads, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["city"].choices = [("", _("All cities")), *((c.code, c.name) for c in City.objects.all())]
+        self.fields["lead"].choices = [("", _("Any lead")), *((u.pk, u.get_full_name()) for u in leads)]
+        for f in self.fields.values():
+            f.widget.attrs.setdefault(
+                "class",
+                "form-select form-select-sm" if isinstance(f.widget, forms.Select) else "form-control form-control-sm",
+            )
+
+
+TEAM_ROLE_FOR_MEMBERSHIP = {
+    "caseworker": TeamRole.CASEWORKER,
+    "placement_officer": TeamRole.PLACEMENT_OFFICER,
+}

@@ -1,0 +1,259 @@
+"""The case core: participants, cases, the case team, stage changes and the access log."""
+
+from __future__ import annotations
+
+import pghistory
+import pgtrigger
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import City, Organisation
+
+LANGUAGES = [
+    ("ar", _("Arabic (Darija)")),
+    ("ber", _("Tamazight")),
+    ("fr", _("French")),
+    ("es", _("Spanish")),
+    ("en", _("English")),
+    ("nl", _("Dutch")),
+    ("de", _("German")),
+]
+
+
+class CaseCodeSequence(models.Model):
+    """Yearly case-code counter per city; incremented atomically by `next_case_code`."""
+
+    city = models.ForeignKey(City, on_delete=models.PROTECT)
+    year = models.PositiveSmallIntegerField()
+    last_value = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["city", "year"], name="case_code_sequence_city_year")]
+
+    def __str__(self) -> str:
+        return f"{self.city_id}/{self.year}: {self.last_value}"
+
+
+class ParticipantQuerySet(models.QuerySet):
+    pass
+
+
+@pghistory.track()
+class Participant(models.Model):
+    """The person in the program. Names exist in Arabic and Latin script."""
+
+    case_code = models.CharField(_("case code"), max_length=16, unique=True, editable=False)
+    given_name_latin = models.CharField(_("given name (Latin script)"), max_length=100)
+    family_name_latin = models.CharField(_("family name (Latin script)"), max_length=100)
+    given_name_arabic = models.CharField(_("given name (Arabic script)"), max_length=100, blank=True)
+    family_name_arabic = models.CharField(_("family name (Arabic script)"), max_length=100, blank=True)
+    date_of_birth = models.DateField(_("date of birth"), null=True, blank=True)
+    national_id = models.CharField(_("national ID"), max_length=20, blank=True, db_index=True)
+    city = models.ForeignKey(City, verbose_name=_("city"), on_delete=models.PROTECT)
+    languages = ArrayField(
+        models.CharField(max_length=3, choices=LANGUAGES), verbose_name=_("languages"), default=list, blank=True
+    )
+    phone = models.CharField(_("phone"), max_length=30, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    address = models.TextField(_("address"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ParticipantQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("participant")
+        verbose_name_plural = _("participants")
+
+    def __str__(self) -> str:
+        return self.case_code
+
+    @property
+    def name_latin(self) -> str:
+        return f"{self.given_name_latin} {self.family_name_latin}".strip()
+
+    @property
+    def language_labels(self) -> list[str]:
+        labels = dict(LANGUAGES)
+        return [str(labels.get(code, code)) for code in self.languages]
+
+    @property
+    def name_arabic(self) -> str:
+        return f"{self.given_name_arabic} {self.family_name_arabic}".strip()
+
+
+class Stage(models.TextChoices):
+    REFERRAL = "referral", _("Referral")
+    SCREENING = "screening", _("Screening")
+    ASSESSMENT = "assessment", _("Assessment")
+    ACTIVE = "active", _("Active")
+    REVIEW = "review", _("Review")
+    EXITED = "exited", _("Exited")
+    CLOSED = "closed", _("Closed")
+    DECLINED = "declined", _("Declined")
+
+
+# The lifecycle of the handbook (section 2). Re-opening an exited or closed case is a
+# separate service (`case_reopen`) because its target depends on the last assessment.
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    Stage.REFERRAL: (Stage.SCREENING,),
+    Stage.SCREENING: (Stage.ASSESSMENT, Stage.DECLINED),
+    Stage.ASSESSMENT: (Stage.ACTIVE,),
+    Stage.ACTIVE: (Stage.REVIEW, Stage.EXITED),
+    Stage.REVIEW: (Stage.ACTIVE, Stage.EXITED),
+    Stage.EXITED: (Stage.CLOSED,),
+    Stage.CLOSED: (),
+    Stage.DECLINED: (),
+}
+REOPENABLE = (Stage.EXITED, Stage.CLOSED)
+
+
+class ReferralSource(models.TextChoices):
+    PRISON_RELEASE = "prison_release", _("Prison or probation release")
+    COURT_ORDER = "court_order", _("Court order")
+    AUTHORITY = "authority", _("Authority")
+    FAMILY = "family", _("Family")
+    SELF = "self", _("Self-referral")
+    NGO = "ngo", _("NGO")
+    RELIGIOUS_ORG = "religious_org", _("Religious organisation")
+
+
+class CaseQuerySet(models.QuerySet):
+    def open(self) -> CaseQuerySet:
+        return self.exclude(stage__in=[Stage.CLOSED, Stage.DECLINED])
+
+    def with_list_relations(self) -> CaseQuerySet:
+        return self.select_related("participant__city", "organisation")
+
+
+@pghistory.track()
+class Case(models.Model):
+    participant = models.OneToOneField(
+        Participant, verbose_name=_("participant"), on_delete=models.PROTECT, related_name="case"
+    )
+    organisation = models.ForeignKey(
+        Organisation, verbose_name=_("organisation"), on_delete=models.PROTECT, related_name="cases"
+    )
+    stage = models.CharField(_("stage"), max_length=12, choices=Stage.choices, default=Stage.REFERRAL)
+    stage_changed_at = models.DateTimeField(_("in this stage since"))
+    referral_source = models.CharField(_("referral source"), max_length=16, choices=ReferralSource.choices)
+    referral_date = models.DateField(_("referral date"))
+    referring_organisation = models.ForeignKey(
+        Organisation,
+        verbose_name=_("referring organisation"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="referred_cases",
+    )
+    referral_reason = models.TextField(_("reason for referral"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = CaseQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("case")
+        verbose_name_plural = _("cases")
+        indexes = [
+            models.Index(fields=["organisation", "stage"]),
+            models.Index(fields=["organisation", "-updated_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.participant.case_code
+
+    def get_absolute_url(self) -> str:
+        return reverse("case-detail", args=[self.pk])
+
+    @property
+    def is_read_only(self) -> bool:
+        return self.stage == Stage.CLOSED
+
+    def allowed_transitions(self) -> tuple[str, ...]:
+        return TRANSITIONS[self.stage]
+
+    def can_move_to(self, stage: str) -> bool:
+        return stage in TRANSITIONS[self.stage]
+
+
+class TeamRole(models.TextChoices):
+    CASEWORKER = "caseworker", _("Caseworker")
+    PLACEMENT_OFFICER = "placement_officer", _("Placement officer")
+    COUNSELLOR = "counsellor", _("Counsellor")
+    MENTOR = "mentor", _("Mentor")
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+class CaseTeamMember(models.Model):
+    """Membership of a case team: the basis of access to a case's content."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="team")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="case_teams")
+    role = models.CharField(_("role on the case"), max_length=20, choices=TeamRole.choices)
+    is_lead = models.BooleanField(_("lead"), default=False)
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("team member")
+        verbose_name_plural = _("team members")
+        constraints = [
+            models.UniqueConstraint(fields=["case", "user"], name="team_member_once_per_case"),
+            models.UniqueConstraint(fields=["case"], condition=models.Q(is_lead=True), name="one_lead_per_case"),
+            models.CheckConstraint(
+                condition=models.Q(is_lead=False) | models.Q(role="caseworker"), name="lead_is_a_caseworker"
+            ),
+        ]
+        indexes = [models.Index(fields=["user", "case"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} on {self.case_id} ({self.role}{', lead' if self.is_lead else ''})"
+
+
+class StageChange(models.Model):
+    """Every stage move, re-opening included: recorded, never overwritten."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="stage_changes")
+    from_stage = models.CharField(max_length=12, choices=Stage.choices, blank=True)
+    to_stage = models.CharField(max_length=12, choices=Stage.choices)
+    reason = models.TextField(_("reason"))
+    is_reopening = models.BooleanField(default=False)
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    changed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-changed_at", "-pk"]
+        indexes = [models.Index(fields=["case", "-changed_at"])]
+        triggers = [pgtrigger.Protect(name="stage_change_append_only", operation=pgtrigger.Update)]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}: {self.from_stage} → {self.to_stage}"
+
+
+class AccessLog(models.Model):
+    """Who read which case, and which parts of it. Ids and field groups only, no personal data.
+
+    Append-only in the database: a trigger refuses updates and deletes.
+    """
+
+    class Channel(models.TextChoices):
+        UI = "ui", _("Web page")
+        API = "api", _("API")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, null=True, related_name="+")
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="access_logs")
+    channel = models.CharField(max_length=3, choices=Channel.choices)
+    view = models.CharField(max_length=60)
+    shown = ArrayField(models.CharField(max_length=30), default=list)
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["case", "-at"])]
+        triggers = [pgtrigger.Protect(name="access_log_append_only", operation=pgtrigger.Update | pgtrigger.Delete)]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} read {self.case_id} ({self.view})"

@@ -1,0 +1,186 @@
+"""Reads that span relations, for pages and the API. Scope always comes from casemgmt.access."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.apps import apps
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Concat
+
+from accounts.models import City, Organisation, User
+
+from .access import GROUP_FIELDS, G, cases_visible_to
+from .models import Case, CaseTeamMember
+
+SORTS = {
+    "code": ("participant__case_code",),
+    "-code": ("-participant__case_code",),
+    "name": ("participant__family_name_latin", "participant__given_name_latin"),
+    "stage": ("stage", "-updated_at"),
+    "-updated": ("-updated_at",),
+    "referral": ("referral_date",),
+    "-referral": ("-referral_date",),
+}
+DEFAULT_SORT = "-updated"
+
+
+def _lead_rows():
+    return CaseTeamMember.objects.filter(case=OuterRef("pk"), is_lead=True)
+
+
+def case_list(
+    *,
+    user: User,
+    query: str = "",
+    stage: str = "",
+    city: str = "",
+    referral_source: str = "",
+    lead: int | None = None,
+    sort: str = DEFAULT_SORT,
+) -> QuerySet[Case]:
+    """The case list for one user: scope, search, filters, sort; one query per page."""
+    cases = (
+        cases_visible_to(user)
+        .with_list_relations()
+        .annotate(
+            lead_id=Subquery(_lead_rows().values("user_id")[:1]),
+            lead_name=Subquery(
+                _lead_rows().annotate(n=Concat("user__first_name", Value(" "), "user__last_name")).values("n")[:1]
+            ),
+            lead_email=Subquery(_lead_rows().values("user__email")[:1]),
+        )
+    )
+    query = query.strip()
+    if query:
+        cases = cases.filter(
+            Q(participant__case_code__icontains=query)
+            | Q(participant__given_name_latin__icontains=query)
+            | Q(participant__family_name_latin__icontains=query)
+            | Q(participant__given_name_arabic__icontains=query)
+            | Q(participant__family_name_arabic__icontains=query)
+        )
+    if stage:
+        cases = cases.filter(stage=stage)
+    if city:
+        cases = cases.filter(participant__city__code=city)
+    if referral_source:
+        cases = cases.filter(referral_source=referral_source)
+    if lead:
+        cases = cases.filter(Exists(_lead_rows().filter(user_id=lead)))
+    return cases.order_by(*SORTS.get(sort, SORTS[DEFAULT_SORT]), "pk")
+
+
+def case_team(case: Case) -> QuerySet[CaseTeamMember]:
+    return case.team.select_related("user__membership__organisation").order_by("-is_lead", "role", "user__last_name")
+
+
+def case_lead(case: Case) -> User | None:
+    member = case.team.filter(is_lead=True).select_related("user").first()
+    return member.user if member else None
+
+
+# --- Change history -----------------------------------------------------------------
+
+
+@dataclass
+class HistoryEntry:
+    at: datetime.datetime
+    user: User | None
+    record: str  # "participant", "case", "team"
+    action: str  # "created", "changed", "added", "removed"
+    changes: list[tuple[str, Any, Any]] = field(default_factory=list)  # (field label, old, new)
+    subject: str = ""  # for team rows: whom it is about
+
+
+def _label(model, name: str) -> str:
+    return str(model._meta.get_field(name).verbose_name)
+
+
+def case_history(*, case: Case, groups: frozenset[str]) -> list[HistoryEntry]:
+    """Who changed what on a case, newest first, showing only fields in `groups`.
+
+    Reads the trigger-written pghistory tables, so changes made by QuerySet.update()
+    or raw SQL appear too.
+    """
+    fields = {name for group in groups - {G.TEAM} for name in GROUP_FIELDS[group]}
+    participant_events = apps.get_model("casemgmt", "ParticipantEvent")
+    case_events = apps.get_model("casemgmt", "CaseEvent")
+    team_events = apps.get_model("casemgmt", "CaseTeamMemberEvent")
+
+    streams = [
+        (
+            "participant",
+            list(
+                participant_events.objects.filter(pgh_obj_id=case.participant_id)
+                .select_related("pgh_context")
+                .order_by("pgh_id")
+            ),
+        ),
+        ("case", list(case_events.objects.filter(pgh_obj_id=case.pk).select_related("pgh_context").order_by("pgh_id"))),
+    ]
+    team = []
+    if G.TEAM in groups:
+        team = list(team_events.objects.filter(case_id=case.pk).select_related("pgh_context").order_by("pgh_id"))
+
+    user_ids = {_event_user_id(e) for _, events in streams for e in events} | {_event_user_id(e) for e in team}
+    user_ids |= {e.user_id for e in team}
+    users = User.objects.in_bulk([uid for uid in user_ids if uid])
+    cities = {c.pk: c.name for c in City.objects.all()} if "city" in fields else {}
+    organisations = dict(Organisation.objects.values_list("pk", "name")) if "referring_organisation" in fields else {}
+    lookups = {"city": cities, "referring_organisation": organisations}
+
+    entries: list[HistoryEntry] = []
+    for record, events in streams:
+        model = Case if record == "case" else apps.get_model("casemgmt", "Participant")
+        tracked = [f for f in model._meta.concrete_fields if f.name in fields]
+        previous = None
+        for event in events:
+            changes = []
+            for f in tracked:
+                new = getattr(event, f.attname)
+                old = getattr(previous, f.attname) if previous is not None else None
+                if previous is None or old != new:
+                    table = lookups.get(f.name)
+                    changes.append(
+                        (
+                            _label(model, f.name),
+                            table.get(old, old) if table else old,
+                            table.get(new, new) if table else new,
+                        )
+                    )
+            action = "created" if previous is None else "changed"
+            previous = event
+            if changes:
+                entries.append(
+                    HistoryEntry(event.pgh_created_at, users.get(_event_user_id(event)), record, action, changes)
+                )
+    for event in team:
+        subject = users.get(event.user_id)
+        action = {"insert": "added", "delete": "removed"}.get(event.pgh_label, "changed")
+        details = [
+            (_label(CaseTeamMember, "role"), None, event.get_role_display()),
+            (_label(CaseTeamMember, "is_lead"), None, event.is_lead),
+        ]
+        entries.append(
+            HistoryEntry(
+                event.pgh_created_at,
+                users.get(_event_user_id(event)),
+                "team",
+                action,
+                details,
+                subject=subject.get_full_name() if subject else "",
+            )
+        )
+    entries.sort(key=lambda e: e.at, reverse=True)
+    return entries
+
+
+def _event_user_id(event) -> int | None:
+    context = event.pgh_context
+    if context is None:
+        return None
+    user = context.metadata.get("user")
+    return int(user) if user is not None else None
