@@ -83,7 +83,7 @@ def seed_cases() -> int:
         return 0
     fake = Faker(["fr_FR"])
     Faker.seed(2026)
-    rng = random.Random(2026)  # noqa: S311 - demo data, not security
+    rng = random.Random(2026)  # noqa: S311  # nosec B311 - demo data, not security
     northern = Organisation.objects.get(name="Northern Reintegration Centre")
     atlantic = Organisation.objects.get(name="Atlantic Family Support Association")
     probation = Organisation.objects.get(name="Regional Probation Office")

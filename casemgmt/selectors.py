@@ -93,6 +93,7 @@ class HistoryEntry:
     action: str  # "created", "changed", "added", "removed"
     changes: list[tuple[str, Any, Any]] = field(default_factory=list)  # (field label, old, new)
     subject: str = ""  # for team rows: whom it is about
+    seq: int = 0  # the event id: orders events written in the same transaction
 
 
 def _label(model, name: str) -> str:
@@ -155,7 +156,14 @@ def case_history(*, case: Case, groups: frozenset[str]) -> list[HistoryEntry]:
             previous = event
             if changes:
                 entries.append(
-                    HistoryEntry(event.pgh_created_at, users.get(_event_user_id(event)), record, action, changes)
+                    HistoryEntry(
+                        event.pgh_created_at,
+                        users.get(_event_user_id(event)),
+                        record,
+                        action,
+                        changes,
+                        seq=event.pgh_id,
+                    )
                 )
     for event in team:
         subject = users.get(event.user_id)
@@ -172,9 +180,10 @@ def case_history(*, case: Case, groups: frozenset[str]) -> list[HistoryEntry]:
                 action,
                 details,
                 subject=subject.get_full_name() if subject else "",
+                seq=event.pgh_id,
             )
         )
-    entries.sort(key=lambda e: e.at, reverse=True)
+    entries.sort(key=lambda e: (e.at, e.seq), reverse=True)
     return entries
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
@@ -68,7 +68,8 @@ class CaseSerializer(serializers.Serializer):
     )
     referral_reason = serializers.CharField(allow_blank=True, required=False)
 
-    def get_lead(self, case) -> LeadSerializer | None:
+    @extend_schema_field(LeadSerializer(allow_null=True))
+    def get_lead(self, case) -> dict | None:
         if getattr(case, "lead_id", None) is None:
             return None
         return {"id": case.lead_id, "name": case.lead_name, "email": case.lead_email}

@@ -1,0 +1,237 @@
+"""Case, participant and team endpoints: role matrix, field subsets on the keys, writes."""
+
+import pytest
+from rest_framework.test import APIClient
+
+from casemgmt.models import AccessLog, Case, Stage, TeamRole
+from casemgmt.services import team_member_add
+from tests.casemgmt.test_case_pages import ALL
+
+IN_SCOPE = {"caseworker", "placement", "manager"}
+MOVERS = {"caseworker", "manager"}
+
+
+@pytest.fixture
+def api():
+    return APIClient()
+
+
+def _as(api, viewer):
+    if viewer is not None:
+        api.force_authenticate(viewer)
+    return api
+
+
+def _name(request):
+    return request.node.callspec.params["viewer"]
+
+
+def _expect(name, allowed, ok=200):
+    if name == "anonymous":
+        return 401
+    return ok if name in allowed else 404
+
+
+@pytest.mark.parametrize("viewer", ALL, indirect=True)
+def test_case_list(api, case, viewer, request):
+    response = _as(api, viewer).get("/api/v1/cases/")
+    name = _name(request)
+    if name == "anonymous":
+        assert response.status_code == 401
+        return
+    ids = [row["id"] for row in response.json()["results"]]
+    assert (case.pk in ids) == (name in IN_SCOPE)
+
+
+@pytest.mark.parametrize("viewer", ALL, indirect=True)
+def test_case_detail(api, case, viewer, request):
+    response = _as(api, viewer).get(f"/api/v1/cases/{case.pk}/")
+    assert response.status_code == _expect(_name(request), IN_SCOPE)
+    if response.status_code == 404:
+        assert response["Content-Type"].startswith("application/problem+json")
+
+
+@pytest.mark.parametrize("viewer", ALL, indirect=True)
+def test_participant_list_and_detail(api, case, viewer, request):
+    name = _name(request)
+    api = _as(api, viewer)
+    detail = api.get(f"/api/v1/participants/{case.participant_id}/")
+    assert detail.status_code == _expect(name, IN_SCOPE)
+    listing = api.get("/api/v1/participants/")
+    if name != "anonymous":
+        ids = [row["id"] for row in listing.json()["results"]]
+        assert (case.participant_id in ids) == (name in IN_SCOPE)
+
+
+@pytest.mark.parametrize("viewer", ALL, indirect=True)
+def test_transition(api, case, viewer, request):
+    name = _name(request)
+    response = _as(api, viewer).post(
+        f"/api/v1/cases/{case.pk}/transition/", {"to_stage": "screening", "reason": "first contact"}
+    )
+    assert response.status_code == _expect(name, MOVERS)
+    case.refresh_from_db()
+    assert (case.stage == Stage.SCREENING) == (name in MOVERS)
+
+
+@pytest.mark.parametrize("viewer", ALL, indirect=True)
+def test_team_read_and_write(api, demo, case, viewer, request):
+    name = _name(request)
+    api = _as(api, viewer)
+    assert api.get(f"/api/v1/cases/{case.pk}/team/").status_code == _expect(name, IN_SCOPE)
+    response = api.post(f"/api/v1/cases/{case.pk}/team/", {"user": demo["colleague"].pk, "role": "caseworker"})
+    assert response.status_code == _expect(name, MOVERS, ok=201)
+    member = case.team.get(user=demo["placement"])
+    response = api.delete(f"/api/v1/cases/{case.pk}/team/{member.pk}/")
+    assert response.status_code == _expect(name, MOVERS, ok=204)
+
+
+@pytest.mark.parametrize("viewer", ALL, indirect=True)
+def test_create(api, demo, viewer, request):
+    name = _name(request)
+    before = Case.objects.count()
+    response = _as(api, viewer).post(
+        "/api/v1/cases/",
+        {
+            "given_name_latin": "Samir",
+            "family_name_latin": "Testouni",
+            "city": "TET",
+            "referral_source": "family",
+            "referral_date": "2026-10-01",
+        },
+        format="json",
+    )
+    allowed = {"caseworker", "colleague", "manager", "caseworker2"}
+    assert response.status_code == _expect(name, allowed, ok=201)
+    assert Case.objects.count() == before + (1 if name in allowed else 0)
+    if response.status_code == 201:
+        body = response.json()
+        assert body["case_code"].startswith("TET-")
+        assert body["stage"] == "referral"
+        case = Case.objects.get(pk=body["id"])
+        assert case.organisation == demo[name].membership.organisation
+        # a caseworker who opens a case leads it; a manager's lands in the intake queue
+        assert (body["lead"] is not None) == (name != "manager")
+
+
+ALL_KEYS = {
+    "id", "participant_id", "organisation", "updated_at", "case_code", "lead",
+    "given_name_latin", "family_name_latin", "given_name_arabic", "family_name_arabic", "city",
+    "stage", "stage_changed_at", "languages", "date_of_birth", "national_id", "phone", "email", "address",
+    "referral_source", "referral_date", "referring_organisation", "referral_reason",
+}  # fmt: skip
+NO_IDENTITY = {"date_of_birth", "national_id"}
+NO_REFERRAL = {"referral_source", "referral_date", "referring_organisation", "referral_reason"}
+NO_CONTACT = {"phone", "email", "address"}
+
+
+@pytest.mark.parametrize(
+    ("username", "keys"),
+    [
+        ("caseworker", ALL_KEYS),
+        ("manager", ALL_KEYS),
+        ("placement", ALL_KEYS - NO_IDENTITY - NO_REFERRAL),
+        ("mentor", ALL_KEYS - NO_IDENTITY - NO_REFERRAL - NO_CONTACT),
+    ],
+)
+def test_field_subsets_on_the_keys(api, demo, case, username, keys):
+    team_member_add(case=case, by=demo["caseworker"], user=demo["mentor"], role=TeamRole.MENTOR)
+    api.force_authenticate(demo[username])
+    assert set(api.get(f"/api/v1/cases/{case.pk}/").json()) == keys
+    listed = next(row for row in api.get("/api/v1/cases/").json()["results"] if row["id"] == case.pk)
+    assert set(listed) == keys
+    participant = api.get(f"/api/v1/participants/{case.participant_id}/").json()
+    assert set(participant) >= NO_IDENTITY if keys == ALL_KEYS else not NO_IDENTITY & set(participant)
+
+
+def test_api_detail_read_is_logged(api, caseworker, case):
+    api.force_authenticate(caseworker)
+    api.get(f"/api/v1/cases/{case.pk}/")
+    log = AccessLog.objects.get()
+    assert (log.channel, log.view, log.user_id) == ("api", "api-case-detail", caseworker.pk)
+
+
+def test_list_filters(api, demo, caseworker, case):
+    api.force_authenticate(caseworker)
+
+    def ids(**params):
+        return [row["id"] for row in api.get("/api/v1/cases/", params).json()["results"]]
+
+    assert ids(stage="referral") == [case.pk]
+    assert ids(stage="active") == []
+    assert ids(city="TNG") == [case.pk]
+    assert ids(city="FES") == []
+    assert ids(search=case.participant.case_code) == [case.pk]
+    assert ids(search="elyaz") == [case.pk]
+    assert ids(search="اليزيدي") == [case.pk]
+    assert ids(lead=caseworker.pk) == [case.pk]
+    assert ids(lead=demo["colleague"].pk) == []
+    assert ids(referral_source="family") == [case.pk]
+
+
+@pytest.mark.parametrize(
+    ("params", "field"), [({"stage": "limbo"}, "stage"), ({"city": "XXX"}, "city"), ({"lead": "abc"}, "lead")]
+)
+def test_bad_filters_are_400_with_field_errors(api, caseworker, params, field):
+    api.force_authenticate(caseworker)
+    response = api.get("/api/v1/cases/", params)
+    assert response.status_code == 400
+    assert field in response.json()["errors"]
+
+
+def test_illegal_transition_is_400_with_a_clear_message(api, caseworker, case):
+    api.force_authenticate(caseworker)
+    response = api.post(f"/api/v1/cases/{case.pk}/transition/", {"to_stage": "active", "reason": "skip ahead"})
+    assert response.status_code == 400
+    message = response.json()["errors"]["to_stage"][0]
+    assert "cannot move to" in message
+    assert "Screening" in message  # what is allowed instead
+    case.refresh_from_db()
+    assert case.stage == Stage.REFERRAL
+
+
+def test_patch_respects_editable_fields(api, demo, case):
+    api.force_authenticate(demo["caseworker"])
+    response = api.patch(f"/api/v1/cases/{case.pk}/", {"national_id": "AB123456", "city": "FES"}, format="json")
+    assert response.status_code == 200, response.json()
+    case.participant.refresh_from_db()
+    assert case.participant.national_id == "AB123456"
+    assert case.participant.city.code == "FES"
+
+    api.force_authenticate(demo["manager"])  # the intake only
+    response = api.patch(f"/api/v1/cases/{case.pk}/", {"national_id": "ZZ1"}, format="json")
+    assert response.status_code == 400
+    assert "national_id" in response.json()["errors"]
+    assert api.patch(f"/api/v1/cases/{case.pk}/", {"referral_reason": "x"}, format="json").status_code == 200
+
+    api.force_authenticate(demo["placement"])
+    assert api.patch(f"/api/v1/cases/{case.pk}/", {"phone": "1"}, format="json").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"date_of_birth": "2999-01-01"}, "date_of_birth"),
+        ({"date_of_birth": "not a date"}, "date_of_birth"),
+        ({"referral_date": "2999-01-01"}, "referral_date"),
+        ({"city": "ZZZ"}, "city"),
+        ({"languages": ["klingon"]}, "languages"),
+        ({"email": "nope"}, "email"),
+    ],
+)
+def test_bad_input_is_400_and_changes_nothing(api, caseworker, case, payload, field):
+    api.force_authenticate(caseworker)
+    before = Case.objects.values().get(pk=case.pk), type(case.participant).objects.values().get(pk=case.participant_id)
+    response = api.patch(f"/api/v1/cases/{case.pk}/", payload, format="json")
+    assert response.status_code == 400
+    assert field in response.json()["errors"]
+    after = Case.objects.values().get(pk=case.pk), type(case.participant).objects.values().get(pk=case.participant_id)
+    assert before == after
+
+
+def test_create_with_missing_fields_creates_nothing(api, caseworker):
+    api.force_authenticate(caseworker)
+    response = api.post("/api/v1/cases/", {"given_name_latin": "X"}, format="json")
+    assert response.status_code == 400
+    assert {"family_name_latin", "city", "referral_source", "referral_date"} <= set(response.json()["errors"])
+    assert not Case.objects.exists()

@@ -1,0 +1,45 @@
+"""seed_demo builds the demo the issue describes, only in demo mode, and only once."""
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from casemgmt.models import Case, CaseTeamMember, Stage
+
+
+@pytest.fixture
+def seeded(db, settings):
+    settings.DEBUG = True
+    call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    return Case.objects.select_related("organisation", "participant__city")
+
+
+def _leads(username):
+    return CaseTeamMember.objects.filter(is_lead=True, user__username=username).count()
+
+
+def test_demo_cases(seeded):
+    assert seeded.count() == 60
+    northern = seeded.filter(organisation__name="Northern Reintegration Centre")
+    assert northern.count() == 45
+    assert seeded.filter(organisation__name="Atlantic Family Support Association").count() == 15
+    assert _leads("caseworker") == 20
+    assert _leads("colleague") == 20
+    assert _leads("caseworker2") == 15
+    without_lead = northern.exclude(team__is_lead=True)
+    assert without_lead.count() == 5
+    assert set(without_lead.values_list("stage", flat=True)) == {Stage.REFERRAL}
+    assert CaseTeamMember.objects.filter(user__username="placement").exists()
+    assert set(seeded.values_list("stage", flat=True)) == set(Stage.values)
+    assert {c.participant.city.code for c in seeded} == {"TNG", "TET", "FNQ", "CAS", "FES", "SLE"}
+    assert all(c.participant.given_name_arabic and c.participant.given_name_latin for c in seeded)
+
+
+def test_seed_demo_is_idempotent(seeded, settings):
+    call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    assert Case.objects.count() == 60
+
+
+def test_seed_demo_refuses_with_debug_off(db, settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="DEBUG off"):
+        call_command("seed_demo")

@@ -1,0 +1,64 @@
+"""The case list costs the same for 5 or 50 cases, in the UI and the API."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from tests.factories import northern_case
+
+
+def _count(callable_):
+    with CaptureQueriesContext(connection) as ctx:
+        response = callable_()
+    assert response.status_code == 200
+    return len(ctx.captured_queries)
+
+
+@pytest.mark.parametrize("username", ["caseworker", "manager", "placement"])
+def test_case_list_page_queries_do_not_grow(client, demo, username):
+    client.force_login(demo[username])
+    for n in range(5):
+        northern_case(demo, n=n)
+    # session, user+membership, leads for the filter, cities for the filter, count, one page of cases
+    five = _count(lambda: client.get(reverse("case-list")))
+    assert five <= 6
+    for n in range(5, 50):
+        northern_case(demo, n=n)
+    assert _count(lambda: client.get(reverse("case-list"))) == five
+
+
+@pytest.mark.parametrize("username", ["caseworker", "manager"])
+def test_case_list_api_queries_do_not_grow(demo, username):
+    api = APIClient()
+    api.force_authenticate(demo[username])
+    for n in range(5):
+        northern_case(demo, n=n)
+    # one page of cases with participant, city, organisation and lead (cursor pagination: no count)
+    five = _count(lambda: api.get("/api/v1/cases/"))
+    assert five == 1
+    for n in range(5, 50):
+        northern_case(demo, n=n)
+    assert _count(lambda: api.get("/api/v1/cases/")) == five
+    assert _count(lambda: api.get("/api/v1/participants/")) == five
+
+
+def test_case_detail_queries_do_not_depend_on_team_size(client, demo):
+    case = northern_case(demo)
+    client.force_login(demo["caseworker"])
+    before = _count(lambda: client.get(reverse("case-detail", args=[case.pk])))
+    from casemgmt.services import team_member_add
+
+    team_member_add(case=case, by=demo["caseworker"], user=demo["colleague"], role="caseworker")
+    assert _count(lambda: client.get(reverse("case-detail", args=[case.pk]))) == before
+
+
+def test_home_page_queries_do_not_grow(client, demo):
+    client.force_login(demo["caseworker"])
+    for n in range(3):
+        northern_case(demo, n=n)
+    three = _count(lambda: client.get("/"))
+    for n in range(3, 30):
+        northern_case(demo, n=n)
+    assert _count(lambda: client.get("/")) == three
