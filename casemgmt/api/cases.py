@@ -16,15 +16,11 @@ from casemgmt import access, selectors, services
 from casemgmt.access import G
 from casemgmt.models import LANGUAGES, AccessLog, Case, CaseTeamMember, ReferralSource, Stage, TeamRole
 
-# API fields per field group; `id`, `participant_id`, `organisation` and `updated_at` are always there.
+# API fields per field group: the model fields of the policy, plus the lead's contact with the code.
+# `id`, `participant_id`, `organisation` and `updated_at` are always there.
 API_GROUP_FIELDS: dict[str, tuple[str, ...]] = {
+    **{group: fields for group, fields in access.GROUP_FIELDS.items() if group != G.TEAM},
     G.CODE: ("case_code", "lead"),
-    G.NAMES: ("given_name_latin", "family_name_latin", "given_name_arabic", "family_name_arabic", "city"),
-    G.STAGE: ("stage", "stage_changed_at"),
-    G.LANGUAGES: ("languages",),
-    G.IDENTITY: ("date_of_birth", "national_id"),
-    G.CONTACT: ("phone", "email", "address"),
-    G.REFERRAL: ("referral_source", "referral_date", "referring_organisation", "referral_reason"),
 }
 ALWAYS = ("id", "participant_id", "organisation", "updated_at")
 
@@ -201,8 +197,9 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
             lead=request.user if request.user.role == "caseworker" else None,
             **data,
         )
-        case = self.get_queryset().get(pk=case.pk)
-        return Response(CaseSerializer(case, context=self.get_serializer_context()).data, status=201)
+        response = self._fresh(case)
+        response.status_code = status.HTTP_201_CREATED
+        return response
 
     @extend_schema(request=CaseSerializer, responses=CaseSerializer)
     def partial_update(self, request, *args, **kwargs):
@@ -218,31 +215,32 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
         services.case_profile_update(
             case=case, by=request.user, changes=_split_changes(dict(serializer.validated_data))
         )
+        return self._fresh(case)
+
+    def _fresh(self, case) -> Response:
+        """The case as it is now, re-read through the policy with its annotations."""
         return Response(CaseSerializer(self.get_queryset().get(pk=case.pk), context=self.get_serializer_context()).data)
+
+    def _stage_action(self, request, serializer_class, apply) -> Response:
+        case = self.get_object()
+        if not access.can_move_stage(request.user, case):
+            raise NotFound
+        serializer = serializer_class(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        apply(case=case, by=request.user, **serializer.validated_data)
+        return self._fresh(case)
 
     @extend_schema(request=TransitionSerializer, responses=CaseSerializer)
     @action(detail=True, methods=["post"])
     def transition(self, request, pk=None):
         """Move the case one step along the lifecycle (lead or manager)."""
-        case = self.get_object()
-        if not access.can_move_stage(request.user, case):
-            raise NotFound
-        serializer = TransitionSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        services.case_move_stage(case=case, by=request.user, **serializer.validated_data)
-        return Response(CaseSerializer(self.get_queryset().get(pk=case.pk), context=self.get_serializer_context()).data)
+        return self._stage_action(request, TransitionSerializer, services.case_move_stage)
 
     @extend_schema(request=ReopenSerializer, responses=CaseSerializer)
     @action(detail=True, methods=["post"])
     def reopen(self, request, pk=None):
         """Re-open an exited or closed case (lead or manager)."""
-        case = self.get_object()
-        if not access.can_move_stage(request.user, case):
-            raise NotFound
-        serializer = ReopenSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        services.case_reopen(case=case, by=request.user, reason=serializer.validated_data["reason"])
-        return Response(CaseSerializer(self.get_queryset().get(pk=case.pk), context=self.get_serializer_context()).data)
+        return self._stage_action(request, ReopenSerializer, services.case_reopen)
 
     @extend_schema(responses=TeamMemberSerializer(many=True), methods=["GET"])
     @extend_schema(request=TeamMemberSerializer, responses=TeamMemberSerializer, methods=["POST"])
