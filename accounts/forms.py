@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from .models import ROLES_BY_ORGANISATION_KIND, Organisation, Role, User
 
 
-class StyledForm(forms.Form):
+class StyleMixin:
     """Bootstrap classes on every widget, and the invalid state on fields with errors."""
 
     def __init__(self, *args, **kwargs):
@@ -24,6 +24,14 @@ class StyledForm(forms.Form):
             if widget is not None and "is-invalid" not in widget.attrs.get("class", ""):
                 widget.attrs["class"] = widget.attrs.get("class", "") + " is-invalid"
                 widget.attrs["aria-invalid"] = "true"
+
+
+class StyledForm(StyleMixin, forms.Form):
+    pass
+
+
+class StyledModelForm(StyleMixin, forms.ModelForm):
+    pass
 
 
 def role_choices(organisation: Organisation) -> list[tuple[str, str]]:

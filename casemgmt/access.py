@@ -11,7 +11,10 @@ follows their role on the case team; a manager's follows their membership role.
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef, QuerySet, Subquery, Value
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery, Value
 from django.shortcuts import get_object_or_404
 
 from accounts.models import Role, User
@@ -53,6 +56,18 @@ class G:
     CONTACT = "contact"  # the participant's phone, e-mail, address
     REFERRAL = "referral"  # referral and screening
     TEAM = "team"  # who is on the case team
+    SAFETY = "safety"  # safety flags (shown as a banner to the team)
+    CONFLICT = "conflict"  # travel and conflict history
+    LEGAL = "legal"  # legal status, sentence, conditions and every legal event
+    LEGAL_CONDITIONS = "legal_conditions"  # legal status, conditions and condition events only
+    RELAPSE = "relapse"
+    RISK = "risk"  # the current risk band
+    ASSESSMENT = "assessment"  # assessment answers and evidence
+    PLAN = "plan"  # goals and progress (rows filtered by domain for some roles)
+    SERVICES = "services"  # service referrals
+    NOTES = "notes"  # case notes (restricted ones: author and lead only)
+    CONSENTS = "consents"  # consent metadata
+    DOCUMENTS = "documents"  # attachments on the case itself
 
 
 # Model fields per group, for serializers, forms and the change history.
@@ -63,26 +78,53 @@ GROUP_FIELDS: dict[str, tuple[str, ...]] = {
     G.LANGUAGES: ("languages",),
     G.IDENTITY: ("date_of_birth", "national_id"),
     G.CONTACT: ("phone", "email", "address"),
-    G.REFERRAL: ("referral_source", "referral_date", "referring_organisation", "referral_reason"),
+    G.REFERRAL: (
+        "referral_source",
+        "referral_date",
+        "referring_organisation",
+        "referral_reason",
+        "first_contact_date",
+        "eligibility",
+        "eligibility_reason",
+    ),
     G.TEAM: ("user", "role", "is_lead"),
+    G.LEGAL: ("legal_status", "sentence_ends_on", "legal_conditions"),
+    G.LEGAL_CONDITIONS: ("legal_status", "legal_conditions"),
 }
+# Groups made of rows rather than case fields.
+for _group in (
+    G.SAFETY,
+    G.CONFLICT,
+    G.RELAPSE,
+    G.RISK,
+    G.ASSESSMENT,
+    G.PLAN,
+    G.SERVICES,
+    G.NOTES,
+    G.CONSENTS,
+    G.DOCUMENTS,
+):
+    GROUP_FIELDS[_group] = ()
 
-ALL_GROUPS = frozenset(GROUP_FIELDS)
+ALL_GROUPS = frozenset(value for name, value in vars(G).items() if not name.startswith("_") and isinstance(value, str))
 # Viewer kinds: the role on the case team ("lead" for the lead caseworker) or "manager".
 LEAD = "lead"
 MANAGER = "manager"
+_SEEN_BY_ALL_TEAM = {G.CODE, G.NAMES, G.STAGE, G.LANGUAGES, G.TEAM, G.SAFETY, G.PLAN}
 VISIBLE: dict[str, frozenset[str]] = {
-    LEAD: ALL_GROUPS,
-    "caseworker": ALL_GROUPS,
-    "placement_officer": frozenset({G.CODE, G.NAMES, G.STAGE, G.LANGUAGES, G.CONTACT, G.TEAM}),
-    # A counsellor reads the family's contact details (families app), not the participant's.
-    "counsellor": frozenset({G.CODE, G.NAMES, G.STAGE, G.LANGUAGES, G.TEAM}),
-    "mentor": frozenset({G.CODE, G.NAMES, G.STAGE, G.LANGUAGES, G.TEAM}),
-    MANAGER: ALL_GROUPS,
+    LEAD: ALL_GROUPS - {G.LEGAL_CONDITIONS},
+    "caseworker": ALL_GROUPS - {G.LEGAL_CONDITIONS},
+    "placement_officer": frozenset(_SEEN_BY_ALL_TEAM | {G.CONTACT, G.LEGAL_CONDITIONS, G.NOTES}),
+    # A counsellor reads the family's contact details (families app), not the participant's,
+    # and of the consents only those about family contact.
+    "counsellor": frozenset(_SEEN_BY_ALL_TEAM | {G.CONSENTS}),
+    "mentor": frozenset(_SEEN_BY_ALL_TEAM),
+    MANAGER: ALL_GROUPS - {G.LEGAL_CONDITIONS},
 }
+_CASEWORKER_EDITS = frozenset({G.NAMES, G.LANGUAGES, G.IDENTITY, G.CONTACT, G.REFERRAL, G.LEGAL})
 EDITABLE: dict[str, frozenset[str]] = {
-    LEAD: frozenset({G.NAMES, G.LANGUAGES, G.IDENTITY, G.CONTACT, G.REFERRAL}),
-    "caseworker": frozenset({G.NAMES, G.LANGUAGES, G.IDENTITY, G.CONTACT, G.REFERRAL}),
+    LEAD: _CASEWORKER_EDITS,
+    "caseworker": _CASEWORKER_EDITS,
     MANAGER: frozenset({G.REFERRAL}),  # the intake; identity and contact are read-only for managers
 }
 TEAM_ROLES = ("caseworker", "placement_officer", "counsellor", "mentor")
@@ -91,8 +133,25 @@ TEAM_ROLES = ("caseworker", "placement_officer", "counsellor", "mentor")
 # --- Cases ------------------------------------------------------------------------
 
 
-def _my_team_rows(user: User):
-    return CaseTeamMember.objects.filter(case=OuterRef("pk"), user=user)
+# The team role a membership role may hold; a team row whose role no longer matches the person's
+# membership (a caseworker who became a placement officer) opens nothing.
+TEAM_ROLE_OF_MEMBERSHIP = {
+    Role.CASEWORKER: "caseworker",
+    Role.PLACEMENT_OFFICER: "placement_officer",
+    Role.COUNSELLOR: "counsellor",
+    Role.MENTOR: "mentor",
+}
+# NGO staff reach only their own organisation's cases (a mentor may come from a religious organisation).
+SAME_ORGANISATION_ROLES = (Role.CASEWORKER, Role.PLACEMENT_OFFICER, Role.COUNSELLOR)
+
+
+def _my_team_rows(user: User, case_ref: str = "pk"):
+    """The user's own, still valid, team rows on the outer case."""
+    role = user.role
+    rows = CaseTeamMember.objects.filter(case=OuterRef(case_ref), user=user, role=TEAM_ROLE_OF_MEMBERSHIP[role])
+    if role in SAME_ORGANISATION_ROLES:
+        rows = rows.filter(case__organisation_id=user.membership.organisation_id)
+    return rows
 
 
 def cases_visible_to(user: User) -> QuerySet[Case]:
@@ -106,7 +165,7 @@ def cases_visible_to(user: User) -> QuerySet[Case]:
     role = user.role
     if role == Role.MANAGER:
         return Case.objects.filter(organisation_id=user.membership.organisation_id).annotate(viewer_kind=Value(MANAGER))
-    if role in (Role.CASEWORKER, Role.PLACEMENT_OFFICER, Role.COUNSELLOR, Role.MENTOR):
+    if role in TEAM_ROLE_OF_MEMBERSHIP:
         mine = _my_team_rows(user)
         return Case.objects.filter(Exists(mine)).annotate(
             viewer_kind=Subquery(mine.values("role")[:1]),
@@ -118,6 +177,11 @@ def cases_visible_to(user: User) -> QuerySet[Case]:
 
 def get_case_for_user(user: User, case_id: int) -> Case:
     return get_object_or_404(cases_visible_to(user).with_list_relations(), pk=case_id)
+
+
+def get_case_of_participant_for_user(user: User, participant_id: int, cases: QuerySet[Case] | None = None) -> Case:
+    """The case of a participant, through the same scope (404 outside it)."""
+    return get_object_or_404(cases if cases is not None else cases_visible_to(user), participant_id=participant_id)
 
 
 def viewer_kind(user: User, case: Case) -> str | None:
@@ -166,6 +230,11 @@ def can_see_history(user: User, case: Case) -> bool:
     return viewer_kind(user, case) in (LEAD, "caseworker", MANAGER)
 
 
+def stage_reasons_visible(user: User, case: Case) -> bool:
+    """Stage-change reasons carry screening and exit reasons: referral-level data."""
+    return G.REFERRAL in visible_groups(user, case)
+
+
 def team_candidates(user: User, case: Case) -> QuerySet[User]:
     """Colleagues the lead or a manager may add: caseworkers and placement officers of the owning NGO.
 
@@ -189,11 +258,198 @@ def participants_visible_to(user: User) -> QuerySet[Participant]:
     return Participant.objects.filter(case__in=cases_visible_to(user).values("pk"))
 
 
+def lead_choices(user: User) -> QuerySet[User]:
+    """The leads of the cases a user sees: the choices of the list's lead filter."""
+    return (
+        User.objects.filter(case_teams__is_lead=True, case_teams__case__in=cases_visible_to(user).values("pk"))
+        .distinct()
+        .order_by("last_name", "first_name")
+    )
+
+
+def allowed_list_filters(user: User) -> frozenset[str]:
+    """Filters and sorts of the case list a user may use: none may reveal a hidden field."""
+    allowed = {"q", "stage", "city", "lead", "sort"}
+    if user.role in (Role.CASEWORKER, Role.MANAGER):  # they see the referral on every case they open
+        allowed.add("referral_source")
+        allowed.add("sort:referral")
+    return frozenset(allowed)
+
+
+def case_reads(user: User, case: Case) -> QuerySet[AccessLog]:
+    """Who read this case, for its history tab."""
+    if not can_see_history(user, case):
+        return AccessLog.objects.none()
+    return case.access_logs.all()
+
+
+def can_see_case_pages(user: User) -> bool:
+    return has_role(user, *TEAM_ROLE_OF_MEMBERSHIP, Role.MANAGER)
+
+
+def can_see_access_log_page(user: User) -> bool:
+    return has_role(user, Role.MANAGER, Role.AUDITOR)
+
+
 # --- Audit ------------------------------------------------------------------------
 
 
 def access_logs_visible_to(user: User) -> QuerySet[AccessLog]:
     """Managers and the auditor read who read their organisation's cases; nobody else here."""
-    if not has_role(user, Role.MANAGER, Role.AUDITOR):
+    if not can_see_access_log_page(user):
         return AccessLog.objects.none()
-    return AccessLog.objects.filter(case__organisation_id=user.membership.organisation_id)
+    organisation = user.membership.organisation_id
+    # Reads of the organisation's cases, and its own staff's reads, which it keeps after a transfer.
+    return AccessLog.objects.filter(Q(case__organisation_id=organisation) | Q(organisation_id=organisation))
+
+
+# --- Case-file records -------------------------------------------------------------
+
+ALL_ROWS = None  # a viewer kind mapped to ALL_ROWS reads every row of the record type
+
+
+@dataclass(frozen=True)
+class RecordRule:
+    """Who reads and writes one kind of case-file row.
+
+    `read` maps a viewer kind to None (every row) or to a function user → Q narrowing the rows
+    (a placement officer reads condition events only; a restricted note is for its author and the lead).
+    """
+
+    group: str
+    read: dict[str, Callable[[User], Q] | None]
+    write: frozenset[str]
+    author_edits_only: bool = False
+
+
+_CW = {LEAD: ALL_ROWS, "caseworker": ALL_ROWS, MANAGER: ALL_ROWS}
+_CW_WRITE = frozenset({LEAD, "caseworker"})
+
+RECORD_RULES: dict[str, RecordRule] = {
+    "assessment": RecordRule(G.ASSESSMENT, _CW, _CW_WRITE),
+    "goal": RecordRule(
+        G.PLAN,
+        {
+            **_CW,
+            "counsellor": lambda user: Q(domain="family"),
+            "mentor": lambda user: Q(domain="ideology"),
+            "placement_officer": lambda user: Q(domain__in=["education", "employment"]),
+        },
+        _CW_WRITE,
+    ),
+    "note": RecordRule(
+        G.NOTES,
+        {
+            LEAD: ALL_ROWS,
+            "caseworker": lambda user: Q(visibility="team") | Q(recorded_by=user),
+            "placement_officer": lambda user: Q(visibility="team"),
+            MANAGER: lambda user: Q(visibility="team"),  # never restricted notes
+        },
+        _CW_WRITE,
+        author_edits_only=True,
+    ),
+    "legal_event": RecordRule(G.LEGAL, {**_CW, "placement_officer": lambda user: Q(kind="condition")}, _CW_WRITE),
+    "relapse_event": RecordRule(G.RELAPSE, _CW, _CW_WRITE),
+    "safety_flag": RecordRule(
+        G.SAFETY,
+        {**_CW, "placement_officer": ALL_ROWS, "counsellor": ALL_ROWS, "mentor": ALL_ROWS},
+        _CW_WRITE,
+    ),
+    "conflict_history": RecordRule(G.CONFLICT, _CW, _CW_WRITE),
+    "consent": RecordRule(
+        G.CONSENTS,
+        {**_CW, "counsellor": lambda user: Q(categories__contains=["family_contact"])},
+        frozenset({LEAD, "caseworker", MANAGER}),
+    ),
+    "service_referral": RecordRule(G.SERVICES, _CW, _CW_WRITE),
+}
+
+
+def record_model(key: str):
+    from . import casefile
+
+    return {
+        "assessment": casefile.Assessment,
+        "goal": casefile.Goal,
+        "note": casefile.Note,
+        "legal_event": casefile.LegalEvent,
+        "relapse_event": casefile.RelapseEvent,
+        "safety_flag": casefile.SafetyFlag,
+        "conflict_history": casefile.ConflictHistory,
+        "consent": casefile.Consent,
+        "service_referral": casefile.ServiceReferral,
+        "attachment": casefile.Attachment,
+    }[key]
+
+
+def _team_kind_filter(user: User, kind: str) -> Q:
+    rows = _my_team_rows(user, "case")
+    if kind == LEAD:
+        rows = rows.filter(is_lead=True)
+    return Q(Exists(rows))
+
+
+def _rows_for(user: User, read: dict[str, Callable[[User], Q] | None]) -> Q:
+    """The SQL condition for the rows a user reads under one record rule (never an empty OR)."""
+    if not (user.is_authenticated and user.is_active):
+        return Q(pk__in=[])
+    condition = Q(pk__in=[])
+    role = user.role
+    for kind, narrow in read.items():
+        if kind == MANAGER:
+            if role != Role.MANAGER:
+                continue
+            scope = Q(case__organisation_id=user.membership.organisation_id)
+        elif role in TEAM_ROLE_OF_MEMBERSHIP:
+            if (kind == LEAD and role != Role.CASEWORKER) or kind not in (LEAD, TEAM_ROLE_OF_MEMBERSHIP[role]):
+                continue
+            scope = _team_kind_filter(user, kind)
+        else:
+            continue
+        condition |= scope & narrow(user) if narrow is not None else scope
+    return condition
+
+
+def records_visible_to(user: User, key: str) -> QuerySet:
+    """Case-file rows of one kind this user may read, across all their cases, filtered in SQL."""
+    model = record_model(key)
+    if key == "attachment":
+        return model.objects.filter(_attachments_for(user))
+    return model.objects.filter(_rows_for(user, RECORD_RULES[key].read))
+
+
+def get_record_for_user(user: User, key: str, pk: int):
+    return get_object_or_404(records_visible_to(user, key), pk=pk)
+
+
+def can_write_record(user: User, case: Case, key: str, record=None) -> bool:
+    """Create (record=None) or change a row. Closed cases are read-only."""
+    if case.is_read_only:
+        return False
+    if key == "attachment":
+        return can_attach(user, case, record.record_type if record else "case")
+    rule = RECORD_RULES[key]
+    if viewer_kind(user, case) not in rule.write:
+        return False
+    return not (record is not None and rule.author_edits_only and record.recorded_by_id != user.pk)
+
+
+# Attachments follow the record they belong to; those on the case itself are case documents,
+# read by caseworkers on the team and managers.
+_DOCUMENT_READ = {LEAD: ALL_ROWS, "caseworker": ALL_ROWS, MANAGER: ALL_ROWS}
+
+
+def _attachments_for(user: User) -> Q:
+    condition = Q(record_type="case") & _rows_for(user, _DOCUMENT_READ)
+    for key in RECORD_RULES:
+        visible = records_visible_to(user, key).values("pk")
+        condition |= Q(record_type=key, record_id__in=visible)
+    return condition
+
+
+def can_attach(user: User, case: Case, record_type: str) -> bool:
+    if case.is_read_only:
+        return False
+    if record_type == "case":
+        return viewer_kind(user, case) in _CW_WRITE | {MANAGER}
+    return viewer_kind(user, case) in RECORD_RULES[record_type].write

@@ -11,11 +11,10 @@ from django.urls import path
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts.models import User
-
 from . import access, selectors, services
 from .forms import CaseFilterForm, CaseOpenForm, CaseProfileForm, ReopenForm, StageForm, TeamAddForm
-from .models import REOPENABLE, AccessLog, CaseTeamMember, TeamRole
+from .models import REOPENABLE, CaseTeamMember, TeamRole
+from .reads import log_read
 
 
 def apply_errors(form, error: ValidationError) -> None:
@@ -28,14 +27,8 @@ def apply_errors(form, error: ValidationError) -> None:
 
 
 def case_list(request: HttpRequest) -> HttpResponse:
-    leads = (
-        User.objects.filter(
-            case_teams__is_lead=True, case_teams__case__in=access.cases_visible_to(request.user).values("pk")
-        )
-        .distinct()
-        .order_by("last_name")
-    )
-    form = CaseFilterForm(request.GET or None, leads=leads)
+    allowed = access.allowed_list_filters(request.user)
+    form = CaseFilterForm(request.GET or None, leads=access.lead_choices(request.user), allowed=allowed)
     filters = form.cleaned_data if form.is_valid() else {}
     cases = selectors.case_list(
         user=request.user,
@@ -100,6 +93,7 @@ def _detail_context(request: HttpRequest, case) -> dict:
         context["stage_form"] = StageForm(case=case)
         context["reopen_form"] = ReopenForm() if case.stage in REOPENABLE else None
     context["stage_changes"] = case.stage_changes.select_related("changed_by")[:5] if "stage" in groups else []
+    context["stage_reasons"] = access.stage_reasons_visible(user, case)
     return context
 
 
@@ -118,9 +112,7 @@ def _team_context(request: HttpRequest, case, form=None) -> dict:
 def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
     case = access.get_case_for_user(request.user, case_id)
     context = _detail_context(request, case)
-    services.access_log_record(
-        user=request.user, case=case, channel=AccessLog.Channel.UI, view="case-detail", shown=context["groups"]
-    )
+    log_read(request, case, view="case-detail", groups=context["groups"])
     return render(request, "cases/detail.html", context)
 
 
@@ -133,6 +125,7 @@ def case_edit(request: HttpRequest, case_id: int) -> HttpResponse:
     initial = {name: getattr(participant, name) for name in services.PARTICIPANT_FIELDS}
     initial.update({name: getattr(case, name) for name in services.CASE_FIELDS})
     form = CaseProfileForm(request.POST or None, initial=initial, editable_groups=editable)
+    log_read(request, case, view="case-edit")  # the form shows the current values
     if request.method == "POST" and form.is_valid():
         changes = {name: value for name, value in form.cleaned_data.items() if value != initial.get(name)}
         try:
@@ -161,6 +154,7 @@ def case_move(request: HttpRequest, case_id: int) -> HttpResponse:
             return redirect(case)
     context = _detail_context(request, case)
     context["stage_form"] = form
+    log_read(request, case, view="case-detail", groups=context["groups"])
     return render(request, "cases/detail.html", context, status=400)
 
 
@@ -180,6 +174,7 @@ def case_reopen(request: HttpRequest, case_id: int) -> HttpResponse:
             return redirect(case)
     context = _detail_context(request, case)
     context["reopen_form"] = form
+    log_read(request, case, view="case-detail", groups=context["groups"])
     return render(request, "cases/detail.html", context, status=400)
 
 
@@ -234,16 +229,16 @@ def case_history(request: HttpRequest, case_id: int) -> HttpResponse:
     groups = access.visible_groups(request.user, case)
     entries = selectors.case_history(case=case, groups=groups)
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
-    reads = Paginator(case.access_logs.select_related("user", "organisation"), 50).get_page(request.GET.get("reads"))
-    services.access_log_record(
-        user=request.user, case=case, channel=AccessLog.Channel.UI, view="case-history", shown=groups
+    reads = Paginator(access.case_reads(request.user, case).select_related("user", "organisation"), 50).get_page(
+        request.GET.get("reads")
     )
+    log_read(request, case, view="case-history", groups=groups)
     return render(request, "cases/history.html", {"case": case, "page": page, "reads": reads})
 
 
 def access_log(request: HttpRequest) -> HttpResponse:
     """Managers and the organisation's auditor: who read which case, without case content."""
-    if not access.has_role(request.user, "manager", "auditor"):
+    if not access.can_see_access_log_page(request.user):
         raise Http404
     logs = access.access_logs_visible_to(request.user).select_related("user", "organisation")
     page = Paginator(logs, 50).get_page(request.GET.get("page"))

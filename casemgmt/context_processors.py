@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role
 
-CASE_ROLES = (Role.CASEWORKER, Role.PLACEMENT_OFFICER, Role.COUNSELLOR, Role.MENTOR, Role.MANAGER)
+from . import access
 
 
 def navigation(request):
@@ -12,9 +12,9 @@ def navigation(request):
     if user is None or not user.is_authenticated:
         return {"nav_items": []}
     items = [(_("Home"), reverse("home"))]
-    if user.role in CASE_ROLES:
+    if access.can_see_case_pages(user):
         items.append((_("Cases"), reverse("case-list")))
-    if user.role in (Role.MANAGER, Role.AUDITOR):
+    if access.can_see_access_log_page(user):
         items.append((_("Access log"), reverse("access-log")))
     if user.role == Role.ADMIN:
         items.append((_("Users"), reverse("orgsettings:user-list")))

@@ -8,7 +8,7 @@ from accounts.forms import StyledForm
 from accounts.models import City, Organisation
 
 from .access import GROUP_FIELDS
-from .models import LANGUAGES, ReferralSource, Stage, TeamRole
+from .models import LANGUAGES, Eligibility, LegalStatus, ReferralSource, Stage, TeamRole
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -64,6 +64,14 @@ class ReferralFieldsMixin(forms.Form):
         return value
 
 
+class LegalFieldsMixin(forms.Form):
+    legal_status = forms.ChoiceField(label=_("Legal status"), choices=LegalStatus.choices)
+    sentence_ends_on = forms.DateField(label=_("Sentence ends on"), required=False, widget=DATE)
+    legal_conditions = forms.CharField(
+        label=_("Probation or parole conditions"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
 PARTICIPANT_FORM_FIELDS = list(ParticipantFieldsMixin.base_fields)
 
 
@@ -77,7 +85,7 @@ class CaseOpenForm(StyledForm, ParticipantFieldsMixin, ReferralFieldsMixin):
         return {name: self.cleaned_data[name] for name in ReferralFieldsMixin.base_fields}
 
 
-class CaseProfileForm(StyledForm, ParticipantFieldsMixin, ReferralFieldsMixin):
+class CaseProfileForm(StyledForm, ParticipantFieldsMixin, ReferralFieldsMixin, LegalFieldsMixin):
     """Edit the fields of the groups the user may change; the others are not even on the form."""
 
     def __init__(self, *args, editable_groups: frozenset[str], **kwargs):
@@ -142,8 +150,12 @@ class CaseFilterForm(forms.Form):
         ],
     )
 
-    def __init__(self, *args, leads, **kwargs):
+    def __init__(self, *args, leads, allowed: frozenset[str], **kwargs):
         super().__init__(*args, **kwargs)
+        if "referral_source" not in allowed:
+            del self.fields["referral_source"]
+        if "sort:referral" not in allowed:
+            self.fields["sort"].choices = [c for c in self.fields["sort"].choices if "referral" not in c[0]]
         self.fields["city"].choices = [("", _("All cities")), *((c.code, c.name) for c in City.objects.all())]
         self.fields["lead"].choices = [("", _("Any lead")), *((u.pk, u.get_full_name()) for u in leads)]
         for f in self.fields.values():
@@ -157,3 +169,9 @@ TEAM_ROLE_FOR_MEMBERSHIP = {
     "caseworker": TeamRole.CASEWORKER,
     "placement_officer": TeamRole.PLACEMENT_OFFICER,
 }
+
+
+class ScreeningForm(StyledForm):
+    first_contact_date = forms.DateField(label=_("First contact"), widget=DATE)
+    decision = forms.ChoiceField(label=_("Eligibility decision"), choices=Eligibility.choices, widget=forms.RadioSelect)
+    reason = forms.CharField(label=_("Reason for the decision"), widget=forms.Textarea(attrs={"rows": 2}))

@@ -120,6 +120,20 @@ class ReferralSource(models.TextChoices):
     RELIGIOUS_ORG = "religious_org", _("Religious organisation")
 
 
+class Eligibility(models.TextChoices):
+    ACCEPT = "accept", _("Accept")
+    REFER_ELSEWHERE = "refer_elsewhere", _("Refer elsewhere")
+    DECLINE = "decline", _("Decline")
+
+
+class LegalStatus(models.TextChoices):
+    NONE = "none", _("None")
+    IN_CUSTODY = "in_custody", _("In custody")
+    AWAITING_TRIAL = "awaiting_trial", _("Awaiting trial")
+    SENTENCED = "sentenced", _("Sentenced")
+    PROBATION = "probation", _("On probation or parole")
+
+
 class CaseQuerySet(models.QuerySet):
     def open(self) -> CaseQuerySet:
         return self.exclude(stage__in=[Stage.CLOSED, Stage.DECLINED])
@@ -149,6 +163,16 @@ class Case(models.Model):
         related_name="referred_cases",
     )
     referral_reason = models.TextField(_("reason for referral"), blank=True)
+    # Screening
+    first_contact_date = models.DateField(_("first contact"), null=True, blank=True)
+    eligibility = models.CharField(_("eligibility decision"), max_length=16, choices=Eligibility.choices, blank=True)
+    eligibility_reason = models.TextField(_("reason for the decision"), blank=True)
+    # Legal status (current); dated events are LegalEvent rows
+    legal_status = models.CharField(
+        _("legal status"), max_length=16, choices=LegalStatus.choices, default=LegalStatus.NONE
+    )
+    sentence_ends_on = models.DateField(_("sentence ends on"), null=True, blank=True)
+    legal_conditions = models.TextField(_("probation or parole conditions"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -212,6 +236,7 @@ class CaseTeamMember(models.Model):
         return f"{self.user} on {self.case_id} ({self.role}{', lead' if self.is_lead else ''})"
 
 
+@pghistory.track()
 class StageChange(models.Model):
     """Every stage move, re-opening included: recorded, never overwritten."""
 
@@ -226,7 +251,7 @@ class StageChange(models.Model):
     class Meta:
         ordering = ["-changed_at", "-pk"]
         indexes = [models.Index(fields=["case", "-changed_at"])]
-        triggers = [pgtrigger.Protect(name="stage_change_append_only", operation=pgtrigger.Update)]
+        triggers = [pgtrigger.Protect(name="stage_change_append_only", operation=pgtrigger.Update | pgtrigger.Delete)]
 
     def __str__(self) -> str:
         return f"{self.case_id}: {self.from_stage} → {self.to_stage}"
@@ -257,3 +282,6 @@ class AccessLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} read {self.case_id} ({self.view})"
+
+
+from .casefile import *  # noqa: E402,F403  the case-file models live in casefile.py

@@ -39,7 +39,17 @@ PARTICIPANT_FIELDS = frozenset(
         "address",
     }
 )
-CASE_FIELDS = frozenset({"referral_source", "referral_date", "referring_organisation", "referral_reason"})
+CASE_FIELDS = frozenset(
+    {
+        "referral_source",
+        "referral_date",
+        "referring_organisation",
+        "referral_reason",
+        "legal_status",
+        "sentence_ends_on",
+        "legal_conditions",
+    }
+)
 
 # The membership role a user must hold to take a role on a case team.
 TEAM_ROLE_NEEDS = {
@@ -91,7 +101,7 @@ def case_open(
         now = timezone.now()
         person = Participant(case_code="pending", **participant)
         _validated(person, exclude=["case_code"])
-        person.case_code = next_case_code(city=person.city, year=now.year)
+        person.case_code = next_case_code(city=person.city, year=timezone.localdate().year)
         person.save()
         case = Case(
             participant=person,
@@ -120,16 +130,23 @@ def case_open(
         return case
 
 
-def _check_writable(case: Case) -> None:
-    if case.is_read_only:
+def lock_writable(case: Case) -> Case:
+    """Lock the case row for the rest of the transaction and refuse writes on a closed case.
+
+    Every write on a case goes through here, so two people changing the team at once, or
+    one closing the case while another edits it, are serialised instead of racing.
+    """
+    locked = Case.objects.select_for_update().get(pk=case.pk)
+    if locked.is_read_only:
         raise ValidationError(_("This case is closed and read-only. Re-open it to change it."))
+    return locked
 
 
 @transaction.atomic
 def case_profile_update(*, case: Case, by: User, changes: dict[str, Any]) -> Case:
     """Change participant and referral fields. The caller passes only fields the user may edit."""
     with pghistory.context(user=by.pk):
-        _check_writable(case)
+        lock_writable(case)
         unknown = set(changes) - PARTICIPANT_FIELDS - CASE_FIELDS
         if unknown:
             raise ValidationError({name: _("Unknown field.") for name in unknown})
@@ -189,12 +206,11 @@ def _set_stage(case: Case, locked: Case, *, by: User, to_stage: str, reason: str
 
 
 def reopen_target(case: Case) -> str:
-    """Where a re-opened case goes: `active`, or `assessment` when the last assessment is stale.
+    """Where a re-opened case goes: `active`, or `assessment` when the last assessment is older
+    than its band's reassessment interval (or there is none)."""
+    from .casefile_services import assessment_is_stale
 
-    Assessments arrive with the case file (issue 4); until a case has one, the case goes
-    back to `assessment`, since there is no current assessment to act on.
-    """
-    return Stage.ASSESSMENT
+    return Stage.ASSESSMENT if assessment_is_stale(case) else Stage.ACTIVE
 
 
 @transaction.atomic
@@ -219,7 +235,7 @@ def case_reopen(*, case: Case, by: User, reason: str) -> Case:
 def team_member_add(*, case: Case, by: User, user: User, role: str, is_lead: bool = False) -> CaseTeamMember:
     """Put a user on the case team. The lead must be a caseworker; a new lead replaces the old one."""
     with pghistory.context(user=by.pk):
-        _check_writable(case)
+        lock_writable(case)
         needed = TEAM_ROLE_NEEDS.get(role)
         if needed is None:
             raise ValidationError({"role": _("Unknown role on a case team.")})
@@ -245,7 +261,7 @@ def team_member_add(*, case: Case, by: User, user: User, role: str, is_lead: boo
 def team_set_lead(*, case: Case, by: User, user: User) -> CaseTeamMember:
     """Make a caseworker the lead (a manager assigning intake, or a hand-over)."""
     with pghistory.context(user=by.pk):
-        _check_writable(case)
+        lock_writable(case)
         member = CaseTeamMember.objects.filter(case=case, user=user).first()
         if member is None:
             return team_member_add(case=case, by=by, user=user, role=TeamRole.CASEWORKER, is_lead=True)
@@ -262,7 +278,7 @@ def team_set_lead(*, case: Case, by: User, user: User) -> CaseTeamMember:
 def team_member_remove(*, member: CaseTeamMember, by: User) -> None:
     """Take someone off the team; the lead is replaced, never removed."""
     with pghistory.context(user=by.pk):
-        _check_writable(member.case)
+        lock_writable(member.case)
         if member.is_lead:
             raise ValidationError(_("The lead cannot be removed. Make someone else the lead first."))
         member.delete()

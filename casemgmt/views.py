@@ -9,9 +9,8 @@ from django.views.decorators.http import require_GET
 
 from accounts.models import Role
 
-from . import selectors
+from . import access, selectors
 from .api.problems import problem_response
-from .context_processors import CASE_ROLES
 from .health import health
 from .models import Stage
 
@@ -20,7 +19,7 @@ def home(request: HttpRequest) -> HttpResponse:
     """Each role's start page: my cases for team members, the intake queue for managers."""
     user = request.user
     context = {"membership": user.membership_or_none}
-    if user.role in CASE_ROLES:
+    if access.can_see_case_pages(user):
         cases = selectors.case_list(user=user)
         if user.role == Role.MANAGER:
             context["intake"] = list(cases.filter(stage=Stage.REFERRAL, lead_id__isnull=True)[:20])

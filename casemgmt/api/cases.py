@@ -13,8 +13,9 @@ from rest_framework.response import Response
 
 from accounts.models import City, Organisation, User
 from casemgmt import access, selectors, services
-from casemgmt.access import G
-from casemgmt.models import LANGUAGES, AccessLog, Case, CaseTeamMember, ReferralSource, Stage, TeamRole
+from casemgmt.access import TEAM_ROLE_OF_MEMBERSHIP, G
+from casemgmt.models import LANGUAGES, Case, CaseTeamMember, ReferralSource, Stage, TeamRole
+from casemgmt.reads import log_read
 
 # API fields per field group: the model fields of the policy, plus the lead's contact with the code.
 # `id`, `participant_id`, `organisation` and `updated_at` are always there.
@@ -85,6 +86,8 @@ class CaseSerializer(serializers.Serializer):
     def validate_date_of_birth(self, value):
         if value and value >= timezone.localdate():
             raise serializers.ValidationError(_("The date of birth must be in the past."))
+        if value and value.year < 1900:
+            raise serializers.ValidationError(_("Check the year of birth."))
         return value
 
 
@@ -156,6 +159,8 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
             filters = CaseFilterSerializer(data=self.request.query_params)
             filters.is_valid(raise_exception=True)
             params = filters.validated_data
+            if "referral_source" in params and "referral_source" not in access.allowed_list_filters(self.request.user):
+                raise serializers.ValidationError({"referral_source": [_("You may not filter by this field.")]})
         return selectors.case_list(
             user=self.request.user,
             query=params.get("search", ""),
@@ -174,13 +179,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
 
     def retrieve(self, request, *args, **kwargs):
         case = self.get_object()
-        services.access_log_record(
-            user=request.user,
-            case=case,
-            channel=AccessLog.Channel.API,
-            view="api-case-detail",
-            shown=access.visible_groups(request.user, case),
-        )
+        log_read(request, case, view="api-case-detail")
         return Response(self.get_serializer(case).data)
 
     def create(self, request, *args, **kwargs):
@@ -197,7 +196,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
             lead=request.user if request.user.role == "caseworker" else None,
             **data,
         )
-        response = self._fresh(case)
+        response = self._fresh(case, view="api-case-create")
         response.status_code = status.HTTP_201_CREATED
         return response
 
@@ -207,6 +206,8 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
         editable = _editable_api_fields(request.user, case)
         if not editable:
             raise NotFound
+        if not isinstance(request.data, dict):
+            raise serializers.ValidationError({"non_field_errors": [_("Send a JSON object.")]})
         forbidden = set(request.data) - editable
         if forbidden:
             raise serializers.ValidationError({name: [_("You may not change this field.")] for name in forbidden})
@@ -215,11 +216,13 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
         services.case_profile_update(
             case=case, by=request.user, changes=_split_changes(dict(serializer.validated_data))
         )
-        return self._fresh(case)
+        return self._fresh(case, view="api-case-update")
 
-    def _fresh(self, case) -> Response:
-        """The case as it is now, re-read through the policy with its annotations."""
-        return Response(CaseSerializer(self.get_queryset().get(pk=case.pk), context=self.get_serializer_context()).data)
+    def _fresh(self, case, *, view: str) -> Response:
+        """The case as it is now, re-read through the policy with its annotations; a read, so logged."""
+        case = self.get_queryset().get(pk=case.pk)
+        log_read(self.request, case, view=view)
+        return Response(CaseSerializer(case, context=self.get_serializer_context()).data)
 
     def _stage_action(self, request, serializer_class, apply) -> Response:
         case = self.get_object()
@@ -228,7 +231,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
         serializer = serializer_class(data=request.data)
         serializer.is_valid(raise_exception=True)
         apply(case=case, by=request.user, **serializer.validated_data)
-        return self._fresh(case)
+        return self._fresh(case, view=f"api-case-{self.action}")
 
     @extend_schema(request=TransitionSerializer, responses=CaseSerializer)
     @action(detail=True, methods=["post"])
@@ -257,6 +260,11 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
         serializer = TeamMemberSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
+        # Only the colleagues the policy offers, and in their own role; one answer for everyone
+        # else, so the endpoint cannot be used to map other organisations' staff.
+        candidate = access.team_candidates(request.user, case).filter(pk=data["user"].pk).first()
+        if candidate is None or TEAM_ROLE_OF_MEMBERSHIP.get(candidate.membership.role) != data["role"]:
+            raise serializers.ValidationError({"user": [_("Not a valid choice for this case team.")]})
         if data.get("is_lead"):
             member = services.team_set_lead(case=case, by=request.user, user=data["user"])
         else:
@@ -298,6 +306,7 @@ class ParticipantSerializer(CaseSerializer):
 class ParticipantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Participants of the cases visible to the caller; edits go through PATCH /cases/{id}/."""
 
+    lookup_value_regex = r"\d+"
     serializer_class = ParticipantSerializer
     queryset = Case.objects.none()
 
@@ -305,18 +314,9 @@ class ParticipantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         return selectors.case_list(user=self.request.user)
 
     def get_object(self):
-        case = self.get_queryset().filter(participant_id=self.kwargs["pk"]).first()
-        if case is None:
-            raise NotFound
-        return case
+        return access.get_case_of_participant_for_user(self.request.user, int(self.kwargs["pk"]), self.get_queryset())
 
     def retrieve(self, request, *args, **kwargs):
         case = self.get_object()
-        services.access_log_record(
-            user=request.user,
-            case=case,
-            channel=AccessLog.Channel.API,
-            view="api-participant-detail",
-            shown=access.visible_groups(request.user, case),
-        )
+        log_read(request, case, view="api-participant-detail")
         return Response(self.get_serializer(case).data)

@@ -1,0 +1,339 @@
+"""Writes on the case file. Callers have checked access through casemgmt.access."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+import pghistory
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+
+from .access import record_model
+from .casefile import (
+    Assessment,
+    AssessmentAnswer,
+    AssessmentItem,
+    AssessmentTemplate,
+    Attachment,
+    Goal,
+    GoalProgress,
+    RiskBand,
+)
+from .models import Case, Eligibility, Stage
+from .services import _set_stage, lock_writable
+
+# Fields a user may set on each kind of row (everything else is set by the service).
+WRITABLE_FIELDS: dict[str, tuple[str, ...]] = {
+    "goal": ("domain", "title", "description", "owner", "target_date", "status"),
+    "note": ("kind", "date", "duration_minutes", "participants", "held", "visibility", "text"),
+    "legal_event": ("kind", "date", "description"),
+    "relapse_event": ("kind", "date", "description"),
+    "safety_flag": ("kind", "note", "active"),
+    "conflict_history": ("country", "from_date", "to_date", "group_affiliation", "role", "account"),
+    "consent": ("purpose", "recipient", "categories", "given_on", "expires_on", "withdrawn_on"),
+    "service_referral": ("kind", "provider", "referred_on", "ended_on", "status", "outcome", "goal"),
+}
+# Dates that record what happened: never in the future (a hearing or a target date may be).
+PAST_DATES: dict[str, tuple[str, ...]] = {
+    "note": ("date",),
+    "relapse_event": ("date",),
+    "conflict_history": ("from_date", "to_date"),
+    "consent": ("given_on", "withdrawn_on"),
+    "service_referral": ("referred_on", "ended_on"),
+}
+# (earlier, later) pairs that must be in order.
+DATE_ORDER: dict[str, tuple[tuple[str, str], ...]] = {
+    "conflict_history": (("from_date", "to_date"),),
+    "consent": (("given_on", "expires_on"), ("given_on", "withdrawn_on")),
+    "service_referral": (("referred_on", "ended_on"),),
+}
+
+
+def _validate(key: str, record, case: Case) -> None:
+    today = timezone.localdate()
+    errors: dict[str, list[str]] = {}
+    for name in PAST_DATES.get(key, ()):
+        value = getattr(record, name)
+        if value and value > today:
+            errors.setdefault(name, []).append(_("This date cannot be in the future."))
+    for earlier, later in DATE_ORDER.get(key, ()):
+        a, b = getattr(record, earlier), getattr(record, later)
+        if a and b and b < a:
+            errors.setdefault(later, []).append(
+                _("This date cannot be before the %(field)s.") % {"field": record._meta.get_field(earlier).verbose_name}
+            )
+    if key == "service_referral" and record.goal_id and record.goal.case_id != case.pk:
+        errors.setdefault("goal", []).append(_("This goal belongs to another case."))
+    if key == "goal" and record.owner_id and not _on_team_or_manager(record.owner, case):
+        errors.setdefault("owner", []).append(_("The owner must be on the case team."))
+    if errors:
+        raise ValidationError(errors)
+    record.full_clean(exclude=["case", "recorded_by"])
+
+
+def _on_team_or_manager(user: User, case: Case) -> bool:
+    membership = user.membership_or_none
+    if membership and membership.role == "manager" and membership.organisation_id == case.organisation_id:
+        return True
+    return case.team.filter(user=user).exists()
+
+
+@transaction.atomic
+def record_create(*, key: str, case: Case, by: User, data: dict[str, Any]):
+    """Add a row of one kind to the case file."""
+    with pghistory.context(user=by.pk):
+        lock_writable(case)
+        unknown = set(data) - set(WRITABLE_FIELDS[key])
+        if unknown:
+            raise ValidationError({name: _("Unknown field.") for name in unknown})
+        record = record_model(key)(case=case, recorded_by=by, **data)
+        if key == "goal" and not record.owner_id:
+            record.owner = by
+        _validate(key, record, case)
+        record.save()
+        Case.objects.filter(pk=case.pk).update(updated_at=timezone.now())
+        return record
+
+
+@transaction.atomic
+def record_update(*, key: str, record, by: User, data: dict[str, Any]):
+    """Change a row of the case file; what changed is kept by the history triggers."""
+    with pghistory.context(user=by.pk):
+        lock_writable(record.case)
+        unknown = set(data) - set(WRITABLE_FIELDS[key])
+        if unknown:
+            raise ValidationError({name: _("Unknown field.") for name in unknown})
+        for name, value in data.items():
+            setattr(record, name, value)
+        _validate(key, record, record.case)
+        record.save()
+        return record
+
+
+# --- Screening ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def case_screen(*, case: Case, by: User, first_contact_date: datetime.date, decision: str, reason: str) -> Case:
+    """Record the screening; accepting moves the case to assessment, the other decisions decline it."""
+    with pghistory.context(user=by.pk):
+        locked = Case.objects.select_for_update().get(pk=case.pk)
+        errors = {}
+        if locked.stage != Stage.SCREENING:
+            errors["decision"] = [_("Only a case in screening can be screened.")]
+        if first_contact_date > timezone.localdate():
+            errors["first_contact_date"] = [_("This date cannot be in the future.")]
+        elif first_contact_date < locked.referral_date:
+            errors["first_contact_date"] = [_("The first contact cannot be before the referral.")]
+        if decision not in Eligibility.values:
+            errors["decision"] = [_("Choose accept, refer elsewhere or decline.")]
+        if not (reason or "").strip():
+            errors["reason"] = [_("Give the reason for the decision.")]
+        if errors:
+            raise ValidationError(errors)
+        Case.objects.filter(pk=locked.pk).update(
+            first_contact_date=first_contact_date, eligibility=decision, eligibility_reason=reason.strip()
+        )
+        case.first_contact_date, case.eligibility, case.eligibility_reason = first_contact_date, decision, reason
+        to_stage = Stage.ASSESSMENT if decision == Eligibility.ACCEPT else Stage.DECLINED
+        label = Eligibility(decision).label
+        return _set_stage(
+            case, locked, by=by, to_stage=to_stage, reason=f"{label}: {reason.strip()}", is_reopening=False
+        )
+
+
+# --- Assessments ----------------------------------------------------------------------
+
+# Months between assessments by band (handbook section 6).
+REASSESSMENT_MONTHS = {RiskBand.HIGH: 3, RiskBand.MEDIUM: 6, RiskBand.LOW: 12}
+
+
+def derive_risk(answers: list[tuple[AssessmentItem, int]]) -> tuple[str, Decimal]:
+    """The band from the ratings (0 to 3): mean risk, lowered by a quarter of the mean protective factors.
+
+    score = max(0, R - 0.25 * P), with R and P the risk and protective ratings as a share of their
+    maximum; low below 0.30, medium below 0.60, high from 0.60. Needs do not change the band.
+    """
+    risk = [rating for item, rating in answers if item.kind == AssessmentItem.Kind.RISK]
+    protective = [rating for item, rating in answers if item.kind == AssessmentItem.Kind.PROTECTIVE]
+    r = Decimal(sum(risk)) / (3 * len(risk)) if risk else Decimal(0)
+    p = Decimal(sum(protective)) / (3 * len(protective)) if protective else Decimal(0)
+    score = max(Decimal(0), r - p / 4).quantize(Decimal("0.001"), rounding=ROUND_HALF_UP)
+    band = RiskBand.HIGH if score >= Decimal("0.6") else RiskBand.MEDIUM if score >= Decimal("0.3") else RiskBand.LOW
+    return band, score
+
+
+@transaction.atomic
+def assessment_record(
+    *,
+    case: Case,
+    by: User,
+    template: AssessmentTemplate,
+    assessed_on: datetime.date,
+    answers: list[dict[str, Any]],
+    summary: str = "",
+) -> Assessment:
+    """Record a structured assessment: every item of the template rated, band and needs derived."""
+    with pghistory.context(user=by.pk):
+        lock_writable(case)
+        items = {item.pk: item for item in AssessmentItem.objects.filter(domain__template=template)}
+        errors: dict[str, list[str]] = {}
+        if assessed_on > timezone.localdate():
+            errors["assessed_on"] = [_("This date cannot be in the future.")]
+        seen: set[int] = set()
+        rows = []
+        for answer in answers:
+            item_id = answer.get("item")
+            item = items.get(item_id)
+            if item is None:
+                errors.setdefault("answers", []).append(
+                    _("Item %(item)s is not part of this template.") % {"item": item_id}
+                )
+                continue
+            if item_id in seen:
+                errors.setdefault("answers", []).append(_("Item %(item)s is answered twice.") % {"item": item_id})
+            seen.add(item_id)
+            rating = answer.get("rating")
+            if not isinstance(rating, int) or not 0 <= rating <= 3:
+                errors.setdefault("answers", []).append(
+                    _("The rating of “%(item)s” must be 0, 1, 2 or 3.") % {"item": item.text}
+                )
+                continue
+            rows.append((item, answer))
+        missing = set(items) - seen
+        if missing and "answers" not in errors:
+            errors["answers"] = [_("Rate every item: %(count)d are missing.") % {"count": len(missing)}]
+        if errors:
+            raise ValidationError(errors)
+        band, score = derive_risk([(item, answer["rating"]) for item, answer in rows])
+        needs = {item.code: answer["rating"] for item, answer in rows if item.kind == AssessmentItem.Kind.NEED}
+        assessment = Assessment(
+            case=case,
+            recorded_by=by,
+            template=template,
+            assessed_on=assessed_on,
+            risk_band=band,
+            risk_score=score,
+            needs_profile=needs,
+            summary=summary,
+        )
+        assessment.full_clean(exclude=["case", "recorded_by"])
+        assessment.save()
+        answer_rows = []
+        for item, answer in rows:
+            row = AssessmentAnswer(
+                assessment=assessment,
+                item=item,
+                rating=answer["rating"],
+                evidence=answer.get("evidence", ""),
+                information_quality=answer.get("information_quality") or "medium",
+            )
+            row.full_clean(exclude=["assessment", "item"])
+            answer_rows.append(row)
+        AssessmentAnswer.objects.bulk_create(answer_rows)
+        Case.objects.filter(pk=case.pk).update(updated_at=timezone.now())
+        return assessment
+
+
+def assessment_is_stale(case: Case, *, today: datetime.date | None = None) -> bool:
+    """True when the case has no assessment, or its last one is older than the band's interval."""
+    last = Assessment.objects.filter(case=case).order_by("-assessed_on", "-pk").first()
+    if last is None:
+        return True
+    today = today or timezone.localdate()
+    months = REASSESSMENT_MONTHS[last.risk_band]
+    year, month = divmod(last.assessed_on.month - 1 + months, 12)
+    due = last.assessed_on.replace(year=last.assessed_on.year + year, month=month + 1, day=1)
+    return today >= due
+
+
+# --- Goals ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def goal_progress_add(*, goal: Goal, by: User, date: datetime.date, note: str) -> GoalProgress:
+    with pghistory.context(user=by.pk):
+        lock_writable(goal.case)
+        errors = {}
+        if date > timezone.localdate():
+            errors["date"] = [_("This date cannot be in the future.")]
+        if not (note or "").strip():
+            errors["note"] = [_("Describe the progress.")]
+        if errors:
+            raise ValidationError(errors)
+        progress = GoalProgress.objects.create(goal=goal, date=date, note=note.strip(), recorded_by=by)
+        if goal.status == Goal.Status.NOT_STARTED:
+            goal.status = Goal.Status.IN_PROGRESS
+            goal.save(update_fields=["status", "updated_at"])
+        return progress
+
+
+# --- Attachments --------------------------------------------------------------------------
+
+MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
+# What a file's first bytes say it is, and the names it may carry.
+SIGNATURES: list[tuple[bytes, str, tuple[str, ...]]] = [
+    (b"%PDF-", "application/pdf", (".pdf",)),
+    (b"\x89PNG\r\n\x1a\n", "image/png", (".png",)),
+    (b"\xff\xd8\xff", "image/jpeg", (".jpg", ".jpeg")),
+]
+
+
+def sniff(head: bytes) -> tuple[str, tuple[str, ...]] | None:
+    for magic, content_type, extensions in SIGNATURES:
+        if head.startswith(magic):
+            return content_type, extensions
+    return None
+
+
+@transaction.atomic
+def attachment_add(
+    *, case: Case, by: User, upload, record_type: str = "case", record_id: int | None = None, description: str = ""
+) -> Attachment:
+    """Store a file outside the web root after checking its size and what its content really is."""
+    with pghistory.context(user=by.pk):
+        lock_writable(case)
+        name = (upload.name or "file").rsplit("/", 1)[-1][:200]
+        if upload.size > MAX_ATTACHMENT_BYTES:
+            raise ValidationError(
+                {"file": _("The file is larger than %(mb)d MB.") % {"mb": MAX_ATTACHMENT_BYTES // (1024 * 1024)}}
+            )
+        if upload.size == 0:
+            raise ValidationError({"file": _("The file is empty.")})
+        head = upload.read(16)
+        upload.seek(0)
+        kind = sniff(head)
+        if kind is None:
+            raise ValidationError({"file": _("Only PDF, PNG and JPEG files can be attached.")})
+        content_type, extensions = kind
+        if not name.lower().endswith(extensions):
+            raise ValidationError(
+                {"file": _("The file's name does not match its content (%(type)s).") % {"type": content_type}}
+            )
+        if record_type != "case":
+            record = record_model(record_type).objects.filter(pk=record_id, case=case).first()
+            if record is None:
+                raise ValidationError({"record_id": _("No such record on this case.")})
+        attachment = Attachment(
+            case=case,
+            recorded_by=by,
+            record_type=record_type,
+            record_id=record_id,
+            original_name=name,
+            content_type=content_type,
+            size=upload.size,
+            description=description,
+        )
+        attachment.file.save(name, upload, save=False)
+        try:
+            attachment.save()
+        except Exception:
+            attachment.file.delete(save=False)  # no row, no file
+            raise
+        return attachment

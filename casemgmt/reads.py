@@ -1,0 +1,20 @@
+"""One way to record that someone read a case, for pages and API responses alike."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+
+from . import access, services
+from .models import AccessLog, Case
+
+
+def log_read(request: HttpRequest, case: Case, *, view: str, groups: frozenset[str] | None = None) -> None:
+    """Write the AccessLog row for a response that shows case data (ids and groups, no content)."""
+    channel = AccessLog.Channel.API if request.path.startswith("/api/") else AccessLog.Channel.UI
+    services.access_log_record(
+        user=request.user,
+        case=case,
+        channel=channel,
+        view=view,
+        shown=groups if groups is not None else access.visible_groups(request.user, case),
+    )
