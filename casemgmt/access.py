@@ -254,6 +254,15 @@ def team_candidates(user: User, case: Case) -> QuerySet[User]:
     )
 
 
+def lead_candidates(user: User) -> QuerySet[User]:
+    """Caseworkers a manager may make lead of the organisation's referrals."""
+    if not has_role(user, Role.MANAGER):
+        return User.objects.none()
+    return User.objects.filter(
+        is_active=True, membership__organisation_id=user.membership.organisation_id, membership__role=Role.CASEWORKER
+    ).order_by("last_name", "first_name")
+
+
 def participants_visible_to(user: User) -> QuerySet[Participant]:
     return Participant.objects.filter(case__in=cases_visible_to(user).values("pk"))
 
@@ -320,6 +329,10 @@ class RecordRule:
     read: dict[str, Callable[[User], Q] | None]
     write: frozenset[str]
     author_edits_only: bool = False
+    partial_group: str | None = None  # a group that opens some of the rows (legal conditions)
+
+    def opened_by(self, groups: frozenset[str]) -> bool:
+        return self.group in groups or (self.partial_group is not None and self.partial_group in groups)
 
 
 _CW = {LEAD: ALL_ROWS, "caseworker": ALL_ROWS, MANAGER: ALL_ROWS}
@@ -348,7 +361,12 @@ RECORD_RULES: dict[str, RecordRule] = {
         _CW_WRITE,
         author_edits_only=True,
     ),
-    "legal_event": RecordRule(G.LEGAL, {**_CW, "placement_officer": lambda user: Q(kind="condition")}, _CW_WRITE),
+    "legal_event": RecordRule(
+        G.LEGAL,
+        {**_CW, "placement_officer": lambda user: Q(kind="condition")},
+        _CW_WRITE,
+        partial_group=G.LEGAL_CONDITIONS,
+    ),
     "relapse_event": RecordRule(G.RELAPSE, _CW, _CW_WRITE),
     "safety_flag": RecordRule(
         G.SAFETY,

@@ -8,12 +8,14 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from . import access, selectors, services
-from .forms import CaseFilterForm, CaseOpenForm, CaseProfileForm, ReopenForm, StageForm, TeamAddForm
-from .models import REOPENABLE, CaseTeamMember, TeamRole
+from .access import G
+from .forms import CaseFilterForm, CaseOpenForm, CaseProfileForm, ReopenForm, ScreeningForm, StageForm, TeamAddForm
+from .models import REOPENABLE, CaseTeamMember, Stage, TeamRole
 from .reads import log_read
 
 
@@ -91,10 +93,27 @@ def _detail_context(request: HttpRequest, case) -> dict:
     context.update(_team_context(request, case))
     if context["can_move"]:
         context["stage_form"] = StageForm(case=case)
-        context["reopen_form"] = ReopenForm() if case.stage in REOPENABLE else None
+        context["reopen_form"] = ReopenForm(prefix="reopen") if case.stage in REOPENABLE else None
     context["stage_changes"] = case.stage_changes.select_related("changed_by")[:5] if "stage" in groups else []
+    context["sections"] = visible_sections(user, case)
+    if G.SAFETY in groups:
+        context["flags"] = access.records_visible_to(user, "safety_flag").filter(case=case, active=True)
+    if G.RISK in groups:
+        context["risk"] = (
+            access.records_visible_to(user, "assessment").filter(case=case).order_by("-assessed_on", "-pk").first()
+        )
+    if context["can_move"] and case.stage == Stage.SCREENING:
+        # In screening the case moves by recording the screening, not by a bare stage move.
+        context["screening_form"] = ScreeningForm(prefix="screen", initial={"first_contact_date": timezone.localdate()})
+        context["stage_form"] = None
     context["stage_reasons"] = access.stage_reasons_visible(user, case)
     return context
+
+
+def visible_sections(user, case):
+    from .casefile_views import visible_sections as sections
+
+    return sections(user, case)
 
 
 def _team_context(request: HttpRequest, case, form=None) -> dict:
@@ -163,7 +182,7 @@ def case_reopen(request: HttpRequest, case_id: int) -> HttpResponse:
     case = access.get_case_for_user(request.user, case_id)
     if not access.can_move_stage(request.user, case):
         raise Http404
-    form = ReopenForm(request.POST)
+    form = ReopenForm(request.POST, prefix="reopen")
     if form.is_valid():
         try:
             services.case_reopen(case=case, by=request.user, reason=form.cleaned_data["reason"])
@@ -227,7 +246,7 @@ def case_history(request: HttpRequest, case_id: int) -> HttpResponse:
     if not access.can_see_history(request.user, case):
         raise Http404
     groups = access.visible_groups(request.user, case)
-    entries = selectors.case_history(case=case, groups=groups)
+    entries = selectors.case_history(case=case, groups=groups, user=request.user)
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
     reads = Paginator(access.case_reads(request.user, case).select_related("user", "organisation"), 50).get_page(
         request.GET.get("reads")

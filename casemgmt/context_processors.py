@@ -14,6 +14,8 @@ def navigation(request):
     items = [(_("Home"), reverse("home"))]
     if access.can_see_case_pages(user):
         items.append((_("Cases"), reverse("case-list")))
+    if user.role == Role.MANAGER:
+        items.append((_("Intake"), reverse("intake")))
     if access.can_see_access_log_page(user):
         items.append((_("Access log"), reverse("access-log")))
     if user.role == Role.ADMIN:

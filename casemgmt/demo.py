@@ -14,7 +14,8 @@ from faker import Faker
 
 from accounts.models import City, Organisation, User
 
-from .models import Case, ReferralSource, Stage, TeamRole
+from .casefile import GoalDomain
+from .models import Case, Eligibility, LegalStatus, ReferralSource, Stage, TeamRole
 from .services import case_move_stage, case_open, team_member_add
 
 GIVEN = [
@@ -143,9 +144,211 @@ def seed_cases() -> int:
             continue  # new referrals wait in the manager's intake queue
         if lead == "caseworker" and index % 3 == 0:
             team_member_add(case=case, by=users[lead], user=users["placement"], role=TeamRole.PLACEMENT_OFFICER)
-        for stage in PATHS[working[index % len(working)] if index % 10 else Stage.REFERRAL]:
+        path = PATHS[working[index % len(working)] if index % 10 else Stage.REFERRAL]
+        seeded_file = False
+        for stage in path:
+            if stage == Stage.SCREENING:
+                contact = min(referral_date + datetime.timedelta(days=rng.randint(1, 9)), timezone.localdate())
+                Case.objects.filter(pk=case.pk).update(first_contact_date=contact)
+            if stage in (Stage.ASSESSMENT, Stage.DECLINED) and path[0] == Stage.SCREENING:
+                decision = Eligibility.ACCEPT if stage == Stage.ASSESSMENT else Eligibility.REFER_ELSEWHERE
+                Case.objects.filter(pk=case.pk).update(eligibility=decision, eligibility_reason=_reason_for(stage))
             case_move_stage(case=case, by=users[lead], to_stage=stage, reason=_reason_for(stage))
+            if stage == Stage.ACTIVE and not seeded_file:
+                # the file is written while the case is open; exits and closures come after
+                seed_case_file(case=case, lead=users[lead], rng=rng, probation=probation, referral_date=referral_date)
+                seeded_file = True
     return created
+
+
+NOTE_TEXTS = [
+    "Met at the office; talked about the job search and the family situation.",
+    "Phone call to plan the next mentoring session.",
+    "Home visit with the family; the mother attended.",
+    "Case conference with the probation officer and the mentor.",
+    "Missed appointment; a new date was agreed by phone.",
+]
+GOALS = [
+    (GoalDomain.IDEOLOGY, "Regular sessions of ideological review with the mentor"),
+    (GoalDomain.FAMILY, "Rebuild contact with the family"),
+    (GoalDomain.EMPLOYMENT, "Find stable work"),
+    (GoalDomain.EDUCATION, "Complete a vocational course"),
+    (GoalDomain.HOUSING, "Secure stable housing"),
+    (GoalDomain.HEALTH, "Start psychological support"),
+]
+# A tiny valid PDF, so demo attachments open in any viewer.
+DEMO_PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj "
+    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 200]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+)
+
+
+def seed_case_file(*, case, lead, rng, probation, referral_date) -> None:
+    """A plausible file for a case that reached `active`: everything recorded through the services."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from .casefile import AssessmentTemplate, DataCategory, LegalEvent, Note, RelapseEvent, SafetyFlag, ServiceReferral
+    from .casefile_services import assessment_record, attachment_add, goal_progress_add, record_create
+    from .services import case_profile_update
+
+    today = timezone.localdate()
+
+    def day_after(start, spread=60):
+        return min(start + datetime.timedelta(days=rng.randint(1, spread)), today)
+
+    template = AssessmentTemplate.objects.prefetch_related("domains__items").first()
+    items = [item for domain in template.domains.all() for item in domain.items.all()]
+    assessed = day_after(referral_date, 30)
+    for _n in range(rng.choice([1, 2])):
+        level = rng.choice([0, 1, 1, 2, 2, 3])
+        answers = [
+            {
+                "item": item.pk,
+                "rating": max(0, min(3, level + rng.choice([-1, 0, 0, 1]))),
+                "evidence": "Interview and file review.",
+                "information_quality": "medium",
+            }
+            for item in items
+        ]
+        assessment_record(
+            case=case,
+            by=lead,
+            template=template,
+            assessed_on=assessed,
+            answers=answers,
+            summary="Structured interview with the participant.",
+        )
+        assessed = day_after(assessed, 120)
+
+    goals = []
+    for domain, title in rng.sample(GOALS, 3):
+        goal = record_create(
+            key="goal",
+            case=case,
+            by=lead,
+            data={
+                "domain": domain,
+                "title": title,
+                "owner": lead,
+                "target_date": today + datetime.timedelta(days=rng.randint(30, 200)),
+            },
+        )
+        goal_progress_add(goal=goal, by=lead, date=day_after(referral_date, 90), note="First steps agreed.")
+        goals.append(goal)
+    for n in range(rng.randint(3, 6)):
+        record_create(
+            key="note",
+            case=case,
+            by=lead,
+            data={
+                "kind": rng.choice(Note.Kind.values),
+                "date": day_after(referral_date, 200),
+                "duration_minutes": rng.choice([15, 30, 45, 60]),
+                "participants": "Participant, caseworker",
+                "held": n % 5 != 4,
+                "visibility": Note.Visibility.RESTRICTED if n == 0 else Note.Visibility.TEAM,
+                "text": rng.choice(NOTE_TEXTS),
+            },
+        )
+    status = rng.choice([LegalStatus.PROBATION, LegalStatus.NONE, LegalStatus.SENTENCED])
+    case_profile_update(
+        case=case,
+        by=lead,
+        changes={
+            "legal_status": status,
+            "legal_conditions": "Report weekly to the probation office; no travel abroad."
+            if status == "probation"
+            else "",
+        },
+    )
+    record_create(
+        key="legal_event",
+        case=case,
+        by=lead,
+        data={
+            "kind": LegalEvent.Kind.RELEASE,
+            "date": referral_date,
+            "description": "Released after serving the sentence.",
+        },
+    )
+    record_create(
+        key="legal_event",
+        case=case,
+        by=lead,
+        data={
+            "kind": LegalEvent.Kind.CONDITION,
+            "date": referral_date,
+            "description": "Weekly reporting to probation.",
+        },
+    )
+    if rng.random() < 0.2:
+        record_create(
+            key="relapse_event",
+            case=case,
+            by=lead,
+            data={
+                "kind": RelapseEvent.Kind.REENGAGEMENT,
+                "date": day_after(referral_date, 300),
+                "description": "Contact with a former network reported by the family.",
+            },
+        )
+    if rng.random() < 0.3:
+        record_create(
+            key="safety_flag",
+            case=case,
+            by=lead,
+            data={"kind": rng.choice(SafetyFlag.Kind.values), "note": "Agreed at the case conference.", "active": True},
+        )
+    if rng.random() < 0.5:
+        record_create(
+            key="conflict_history",
+            case=case,
+            by=lead,
+            data={
+                "country": rng.choice(["Country A", "Country B"]),
+                "from_date": datetime.date(2015, 3, 1),
+                "to_date": datetime.date(2018, 6, 1),
+                "group_affiliation": "Armed group (synthetic)",
+                "role": "Logistics",
+                "account": "Synthetic account for the demo.",
+            },
+        )
+    consent = record_create(
+        key="consent",
+        case=case,
+        by=lead,
+        data={
+            "purpose": "Coordination with probation",
+            "recipient": probation,
+            "categories": rng.sample(
+                [DataCategory.PROGRAM_STAGE, DataCategory.COMPLIANCE, DataCategory.LEGAL_STATUS, DataCategory.IDENTITY],
+                2,
+            ),
+            "given_on": day_after(referral_date, 20),
+            "expires_on": today + datetime.timedelta(days=rng.randint(20, 300)),
+        },
+    )
+    attachment_add(
+        case=case,
+        by=lead,
+        upload=SimpleUploadedFile("signed-consent.pdf", DEMO_PDF),
+        record_type="consent",
+        record_id=consent.pk,
+        description="Signed consent form",
+    )
+    health = next((g for g in goals if g.domain == GoalDomain.HEALTH), None)
+    record_create(
+        key="service_referral",
+        case=case,
+        by=lead,
+        data={
+            "kind": ServiceReferral.Kind.PSYCHOLOGICAL if health else ServiceReferral.Kind.DOCUMENTS,
+            "provider": "Regional health centre" if health else "Civil registry office",
+            "referred_on": day_after(referral_date, 60),
+            "status": ServiceReferral.Status.IN_PROGRESS,
+            "goal": health,
+        },
+    )
 
 
 def _reason_for(stage: str) -> str:

@@ -100,11 +100,12 @@ def _label(model, name: str) -> str:
     return str(model._meta.get_field(name).verbose_name)
 
 
-def case_history(*, case: Case, groups: frozenset[str]) -> list[HistoryEntry]:
+def case_history(*, case: Case, groups: frozenset[str], user: User | None = None) -> list[HistoryEntry]:
     """Who changed what on a case, newest first, showing only fields in `groups`.
 
     Reads the trigger-written pghistory tables, so changes made by QuerySet.update()
-    or raw SQL appear too.
+    or raw SQL appear too. With `user`, the case-file rows that user may read are included
+    (a restricted note shows only to its author and the lead, here as everywhere).
     """
     fields = {name for group in groups - {G.TEAM} for name in GROUP_FIELDS[group]}
     participant_events = apps.get_model("casemgmt", "ParticipantEvent")
@@ -183,7 +184,58 @@ def case_history(*, case: Case, groups: frozenset[str]) -> list[HistoryEntry]:
                 seq=event.pgh_id,
             )
         )
+    if user is not None:
+        entries += _record_history(case=case, groups=groups, user=user, users=users)
     entries.sort(key=lambda e: (e.at, e.seq), reverse=True)
+    return entries
+
+
+RECORD_HISTORY_FIELDS = {"assessment": ("assessed_on", "risk_band", "summary")}
+
+
+def _record_history(*, case: Case, groups: frozenset[str], user: User, users: dict) -> list[HistoryEntry]:
+    from .access import RECORD_RULES, record_model, records_visible_to
+    from .casefile_services import WRITABLE_FIELDS
+
+    entries: list[HistoryEntry] = []
+    for key, rule in RECORD_RULES.items():
+        if not rule.opened_by(groups):
+            continue
+        model = record_model(key)
+        visible = records_visible_to(user, key).filter(case=case).values("pk")
+        events = list(
+            apps.get_model("casemgmt", f"{model.__name__}Event")
+            .objects.filter(case_id=case.pk, pgh_obj_id__in=visible)
+            .select_related("pgh_context")
+            .order_by("pgh_obj_id", "pgh_id")
+        )
+        missing = {_event_user_id(e) for e in events} - set(users)
+        if missing - {None}:
+            users.update(User.objects.in_bulk([uid for uid in missing if uid]))
+        names = RECORD_HISTORY_FIELDS.get(key, WRITABLE_FIELDS.get(key, ()))
+        fields = [model._meta.get_field(n) for n in names]
+        previous = None
+        for event in events:
+            if previous is not None and previous.pgh_obj_id != event.pgh_obj_id:
+                previous = None
+            changes = []
+            for f in fields:
+                new = getattr(event, f.attname)
+                old = getattr(previous, f.attname) if previous is not None else None
+                if previous is None or old != new:
+                    changes.append((str(f.verbose_name), old, new))
+            if changes:
+                entries.append(
+                    HistoryEntry(
+                        event.pgh_created_at,
+                        users.get(_event_user_id(event)),
+                        str(model._meta.verbose_name),
+                        "created" if previous is None else "changed",
+                        changes,
+                        seq=event.pgh_id,
+                    )
+                )
+            previous = event
     return entries
 
 

@@ -205,7 +205,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": r"/api/v1",
-    "ENUM_NAME_OVERRIDES": {"StageEnum": "casemgmt.models.Stage.choices"},
+    "ENUM_NAME_OVERRIDES": {
+        "StageEnum": "casemgmt.models.Stage.choices",
+        "EligibilityEnum": "casemgmt.models.Eligibility.choices",
+        "RiskBandEnum": "casemgmt.casefile.RiskBand.choices",
+    },
 }
 
 OAUTH2_PROVIDER = {

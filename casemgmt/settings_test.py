@@ -1,6 +1,8 @@
 """Test settings: production settings in demo mode with a fast hasher."""
 
 import os
+import tempfile
+from pathlib import Path
 
 os.environ.setdefault("DJANGO_DEBUG", "1")
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key-not-for-production")
@@ -20,3 +22,5 @@ STORAGES = {
 REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"] = ["rest_framework.renderers.JSONRenderer"]  # noqa: F405
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
+# Uploaded files of a test run go to a throwaway folder, never into the checkout.
+MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="casemgmt-media-"))

@@ -4,7 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 
-from . import case_views, orgsettings, views
+from . import case_views, casefile_views, orgsettings, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -18,6 +18,7 @@ urlpatterns = [
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("settings/", include((orgsettings.urlpatterns, orgsettings.app_name))),
     path("", include(case_views.urlpatterns)),
+    path("", include(casefile_views.urlpatterns)),
     path("api/v1/", include("casemgmt.api.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -2,13 +2,28 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
-from . import cases, views
+from . import casefile, cases, views
 
 router = SimpleRouter()
 router.include_format_suffixes = False
 router.register("users", views.OrganisationUserViewSet, basename="api-user")
 router.register("cases", cases.CaseViewSet, basename="api-case")
 router.register("participants", cases.ParticipantViewSet, basename="api-participant")
+router.register("referrals", casefile.ReferralViewSet, basename="api-referral")
+router.register("assessment-templates", casefile.AssessmentTemplateViewSet, basename="api-assessment-template")
+router.register("assessments", casefile.AssessmentViewSet, basename="api-assessment")
+router.register("goals", casefile.GoalViewSet, basename="api-goal")
+router.register("attachments", casefile.AttachmentViewSet, basename="api-attachment")
+for _key, _path in [
+    ("note", "notes"),
+    ("legal_event", "legal-events"),
+    ("relapse_event", "relapse-events"),
+    ("safety_flag", "safety-flags"),
+    ("conflict_history", "conflict-history"),
+    ("consent", "consents"),
+    ("service_referral", "service-referrals"),
+]:
+    router.register(_path, casefile.record_viewset(_key), basename=f"api-{_path}")
 
 urlpatterns = [
     path("me/", views.MeView.as_view(), name="api-me"),

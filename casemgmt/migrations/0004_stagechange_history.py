@@ -8,65 +8,149 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('casemgmt', '0003_default_assessment_template'),
-        ('pghistory', '0007_auto_20250421_0444'),
+        ("casemgmt", "0003_default_assessment_template"),
+        ("pghistory", "0007_auto_20250421_0444"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='StageChangeEvent',
+            name="StageChangeEvent",
             fields=[
-                ('pgh_id', models.AutoField(primary_key=True, serialize=False)),
-                ('pgh_created_at', models.DateTimeField(auto_now_add=True)),
-                ('pgh_label', models.TextField(help_text='The event label.')),
-                ('id', models.BigIntegerField()),
-                ('from_stage', models.CharField(blank=True, choices=[('referral', 'Referral'), ('screening', 'Screening'), ('assessment', 'Assessment'), ('active', 'Active'), ('review', 'Review'), ('exited', 'Exited'), ('closed', 'Closed'), ('declined', 'Declined')], max_length=12)),
-                ('to_stage', models.CharField(choices=[('referral', 'Referral'), ('screening', 'Screening'), ('assessment', 'Assessment'), ('active', 'Active'), ('review', 'Review'), ('exited', 'Exited'), ('closed', 'Closed'), ('declined', 'Declined')], max_length=12)),
-                ('reason', models.TextField(verbose_name='reason')),
-                ('is_reopening', models.BooleanField(default=False)),
-                ('changed_at', models.DateTimeField()),
+                ("pgh_id", models.AutoField(primary_key=True, serialize=False)),
+                ("pgh_created_at", models.DateTimeField(auto_now_add=True)),
+                ("pgh_label", models.TextField(help_text="The event label.")),
+                ("id", models.BigIntegerField()),
+                (
+                    "from_stage",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("referral", "Referral"),
+                            ("screening", "Screening"),
+                            ("assessment", "Assessment"),
+                            ("active", "Active"),
+                            ("review", "Review"),
+                            ("exited", "Exited"),
+                            ("closed", "Closed"),
+                            ("declined", "Declined"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "to_stage",
+                    models.CharField(
+                        choices=[
+                            ("referral", "Referral"),
+                            ("screening", "Screening"),
+                            ("assessment", "Assessment"),
+                            ("active", "Active"),
+                            ("review", "Review"),
+                            ("exited", "Exited"),
+                            ("closed", "Closed"),
+                            ("declined", "Declined"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                ("reason", models.TextField(verbose_name="reason")),
+                ("is_reopening", models.BooleanField(default=False)),
+                ("changed_at", models.DateTimeField()),
             ],
             options={
-                'abstract': False,
+                "abstract": False,
             },
         ),
         pgtrigger.migrations.RemoveTrigger(
-            model_name='stagechange',
-            name='stage_change_append_only',
+            model_name="stagechange",
+            name="stage_change_append_only",
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='stagechange',
-            trigger=pgtrigger.compiler.Trigger(name='stage_change_append_only', sql=pgtrigger.compiler.UpsertTriggerSql(func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;", hash='c570b6ad40231adcbab2232dee67fe6d09dd3fec', operation='UPDATE OR DELETE', pgid='pgtrigger_stage_change_append_only_d1e72', table='casemgmt_stagechange', when='BEFORE')),
+            model_name="stagechange",
+            trigger=pgtrigger.compiler.Trigger(
+                name="stage_change_append_only",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;",
+                    hash="c570b6ad40231adcbab2232dee67fe6d09dd3fec",
+                    operation="UPDATE OR DELETE",
+                    pgid="pgtrigger_stage_change_append_only_d1e72",
+                    table="casemgmt_stagechange",
+                    when="BEFORE",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='stagechange',
-            trigger=pgtrigger.compiler.Trigger(name='insert_insert', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "casemgmt_stagechangeevent" ("case_id", "changed_at", "changed_by_id", "from_stage", "id", "is_reopening", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "reason", "to_stage") VALUES (NEW."case_id", NEW."changed_at", NEW."changed_by_id", NEW."from_stage", NEW."id", NEW."is_reopening", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."reason", NEW."to_stage"); RETURN NULL;', hash='e1dbf645988ab6cf10cacbb6b2327ecc1e9afb16', operation='INSERT', pgid='pgtrigger_insert_insert_e5c21', table='casemgmt_stagechange', when='AFTER')),
+            model_name="stagechange",
+            trigger=pgtrigger.compiler.Trigger(
+                name="insert_insert",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='INSERT INTO "casemgmt_stagechangeevent" ("case_id", "changed_at", "changed_by_id", "from_stage", "id", "is_reopening", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "reason", "to_stage") VALUES (NEW."case_id", NEW."changed_at", NEW."changed_by_id", NEW."from_stage", NEW."id", NEW."is_reopening", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."reason", NEW."to_stage"); RETURN NULL;',
+                    hash="e1dbf645988ab6cf10cacbb6b2327ecc1e9afb16",
+                    operation="INSERT",
+                    pgid="pgtrigger_insert_insert_e5c21",
+                    table="casemgmt_stagechange",
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='stagechange',
-            trigger=pgtrigger.compiler.Trigger(name='update_update', sql=pgtrigger.compiler.UpsertTriggerSql(condition='WHEN (OLD.* IS DISTINCT FROM NEW.*)', func='INSERT INTO "casemgmt_stagechangeevent" ("case_id", "changed_at", "changed_by_id", "from_stage", "id", "is_reopening", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "reason", "to_stage") VALUES (NEW."case_id", NEW."changed_at", NEW."changed_by_id", NEW."from_stage", NEW."id", NEW."is_reopening", _pgh_attach_context(), NOW(), \'update\', NEW."id", NEW."reason", NEW."to_stage"); RETURN NULL;', hash='8e15dc42bed7fb4c3c48bb493ae39e0a8e441da1', operation='UPDATE', pgid='pgtrigger_update_update_d7463', table='casemgmt_stagechange', when='AFTER')),
+            model_name="stagechange",
+            trigger=pgtrigger.compiler.Trigger(
+                name="update_update",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    condition="WHEN (OLD.* IS DISTINCT FROM NEW.*)",
+                    func='INSERT INTO "casemgmt_stagechangeevent" ("case_id", "changed_at", "changed_by_id", "from_stage", "id", "is_reopening", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "reason", "to_stage") VALUES (NEW."case_id", NEW."changed_at", NEW."changed_by_id", NEW."from_stage", NEW."id", NEW."is_reopening", _pgh_attach_context(), NOW(), \'update\', NEW."id", NEW."reason", NEW."to_stage"); RETURN NULL;',
+                    hash="8e15dc42bed7fb4c3c48bb493ae39e0a8e441da1",
+                    operation="UPDATE",
+                    pgid="pgtrigger_update_update_d7463",
+                    table="casemgmt_stagechange",
+                    when="AFTER",
+                ),
+            ),
         ),
         migrations.AddField(
-            model_name='stagechangeevent',
-            name='case',
-            field=models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', related_query_name='+', to='casemgmt.case'),
+            model_name="stagechangeevent",
+            name="case",
+            field=models.ForeignKey(
+                db_constraint=False,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                related_query_name="+",
+                to="casemgmt.case",
+            ),
         ),
         migrations.AddField(
-            model_name='stagechangeevent',
-            name='changed_by',
-            field=models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', related_query_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="stagechangeevent",
+            name="changed_by",
+            field=models.ForeignKey(
+                db_constraint=False,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                related_query_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='stagechangeevent',
-            name='pgh_context',
-            field=models.ForeignKey(db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='pghistory.context'),
+            model_name="stagechangeevent",
+            name="pgh_context",
+            field=models.ForeignKey(
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to="pghistory.context",
+            ),
         ),
         migrations.AddField(
-            model_name='stagechangeevent',
-            name='pgh_obj',
-            field=models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='events', to='casemgmt.stagechange'),
+            model_name="stagechangeevent",
+            name="pgh_obj",
+            field=models.ForeignKey(
+                db_constraint=False,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="events",
+                to="casemgmt.stagechange",
+            ),
         ),
     ]

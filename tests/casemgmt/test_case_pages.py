@@ -71,7 +71,7 @@ def test_case_reopen(client, demo, case, viewer, request):
     for stage in (Stage.SCREENING, Stage.ASSESSMENT, Stage.ACTIVE, Stage.EXITED):
         case_move_stage(case=case, by=demo["caseworker"], to_stage=stage, reason="walk")
     name = request.node.callspec.params["viewer"]
-    response = _as(client, viewer).post(reverse("case-reopen", args=[case.pk]), {"reason": "relapse risk"})
+    response = _as(client, viewer).post(reverse("case-reopen", args=[case.pk]), {"reopen-reason": "relapse risk"})
     assert response.status_code == _expect(name, {"caseworker", "manager"}, ok=302)
 
 

@@ -1,0 +1,403 @@
+"""Case-file endpoints: one generic viewset per row kind, plus referrals, assessments and attachments."""
+
+from __future__ import annotations
+
+import functools
+
+from django.http import FileResponse, Http404
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, parsers, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
+from rest_framework.response import Response
+
+from casemgmt import access, casefile_services, selectors
+from casemgmt.casefile import (
+    Assessment,
+    AssessmentAnswer,
+    AssessmentDomain,
+    AssessmentItem,
+    AssessmentTemplate,
+    Attachment,
+    DataCategory,
+    GoalProgress,
+)
+from casemgmt.casefile_forms import MODELS
+from casemgmt.casefile_services import WRITABLE_FIELDS
+from casemgmt.models import Case, Eligibility, Stage
+from casemgmt.reads import log_read
+
+CASE_FILTER = [OpenApiParameter("case", int, description="Only rows of this case")]
+
+
+def case_in_scope(request, case_id) -> Case:
+    """The case named in a request body, through the policy; missing and forbidden read the same."""
+    try:
+        return access.get_case_for_user(request.user, int(case_id))
+    except (Http404, TypeError, ValueError) as error:
+        raise serializers.ValidationError({"case": [_("No such case.")]}) from error
+
+
+def _case_filter(request, queryset):
+    case_id = request.query_params.get("case")
+    if case_id is None:
+        return queryset
+    if not case_id.isdigit():
+        raise serializers.ValidationError({"case": [_("A case id is a number.")]})
+    return queryset.filter(case_id=int(case_id))
+
+
+@functools.cache
+def record_serializer_class(key: str) -> type[serializers.ModelSerializer]:
+    model = MODELS[key]
+    extra = {}
+    if key == "consent":
+        extra["categories"] = serializers.ListField(
+            child=serializers.ChoiceField(choices=DataCategory.choices), allow_empty=False
+        )
+    meta = type(
+        "Meta",
+        (),
+        {
+            "model": model,
+            "fields": ["id", "case", *WRITABLE_FIELDS[key], "recorded_by", "created_at", "updated_at"],
+            "read_only_fields": ["id", "case", "recorded_by", "created_at", "updated_at"],
+        },
+    )
+    return type(f"{model.__name__}Serializer", (serializers.ModelSerializer,), {"Meta": meta, **extra})
+
+
+class RecordViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Rows of one kind of the case file, filtered in SQL by the access policy (`?case=` narrows)."""
+
+    key: str = ""
+    lookup_value_regex = r"\d+"
+
+    def get_queryset(self):
+        rows = access.records_visible_to(self.request.user, self.key).select_related("recorded_by")
+        return _case_filter(self.request, rows) if self.action == "list" else rows
+
+    def get_serializer_class(self):
+        return record_serializer_class(self.key)
+
+    @extend_schema(parameters=CASE_FILTER)
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    def retrieve(self, request, *args, **kwargs):
+        record = self.get_object()
+        log_read(
+            request, record.case, view=f"api-{self.key}-detail", groups=frozenset({access.RECORD_RULES[self.key].group})
+        )
+        return Response(self.get_serializer(record).data)
+
+    def create(self, request, *args, **kwargs):
+        case = case_in_scope(request, request.data.get("case") if hasattr(request.data, "get") else None)
+        if not access.can_write_record(request.user, case, self.key):
+            raise NotFound
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        record = casefile_services.record_create(
+            key=self.key, case=case, by=request.user, data=dict(serializer.validated_data)
+        )
+        return Response(self.get_serializer(record).data, status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request, *args, **kwargs):
+        record = self.get_object()
+        if not access.can_write_record(request.user, record.case, self.key, record):
+            raise NotFound
+        serializer = self.get_serializer(record, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        record = casefile_services.record_update(
+            key=self.key, record=record, by=request.user, data=dict(serializer.validated_data)
+        )
+        return Response(self.get_serializer(record).data)
+
+
+def record_viewset(key: str) -> type[RecordViewSet]:
+    model = MODELS[key]
+    return type(
+        f"{model.__name__}ViewSet",
+        (RecordViewSet,),
+        {
+            "key": key,
+            "queryset": model.objects.none(),
+            "__doc__": f"{model._meta.verbose_name_plural.capitalize()} of the cases visible to the caller.",
+        },
+    )
+
+
+class GoalProgressSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = GoalProgress
+        fields = ["id", "date", "note", "recorded_by", "created_at"]
+        read_only_fields = ["id", "recorded_by", "created_at"]
+
+
+class GoalViewSet(record_viewset("goal")):
+    @extend_schema(request=GoalProgressSerializer, responses=GoalProgressSerializer(many=True))
+    @action(detail=True, methods=["get", "post"], pagination_class=None)
+    def progress(self, request, pk=None):
+        """Dated progress updates of a goal."""
+        goal = self.get_object()
+        if request.method == "POST":
+            if not access.can_write_record(request.user, goal.case, "goal", goal):
+                raise NotFound
+            serializer = GoalProgressSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            progress = casefile_services.goal_progress_add(goal=goal, by=request.user, **serializer.validated_data)
+            return Response(GoalProgressSerializer(progress).data, status=status.HTTP_201_CREATED)
+        return Response(GoalProgressSerializer(goal.progress.all(), many=True).data)
+
+
+# --- Referrals ------------------------------------------------------------------------------
+
+
+class ReferralSerializer(serializers.ModelSerializer):
+    case_code = serializers.CharField(source="participant.case_code", read_only=True)
+    lead = serializers.IntegerField(source="lead_id", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Case
+        fields = [
+            "id",
+            "case_code",
+            "stage",
+            "referral_source",
+            "referral_date",
+            "referring_organisation",
+            "referral_reason",
+            "first_contact_date",
+            "eligibility",
+            "eligibility_reason",
+            "lead",
+        ]
+        read_only_fields = fields
+
+
+class ScreeningSerializer(serializers.Serializer):
+    first_contact_date = serializers.DateField()
+    decision = serializers.ChoiceField(choices=Eligibility.choices)
+    reason = serializers.CharField(max_length=2000)
+
+
+class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """The intake: cases in referral or screening that the caller may see with their referral data.
+
+    New referrals are created with POST /api/v1/cases/."""
+
+    serializer_class = ReferralSerializer
+    queryset = Case.objects.none()
+    lookup_value_regex = r"\d+"
+
+    def get_queryset(self):
+        if "referral_source" not in access.allowed_list_filters(self.request.user):
+            return Case.objects.none()
+        return selectors.case_list(user=self.request.user).filter(stage__in=[Stage.REFERRAL, Stage.SCREENING])
+
+    def retrieve(self, request, *args, **kwargs):
+        case = self.get_object()
+        log_read(request, case, view="api-referral-detail", groups=frozenset({access.G.REFERRAL}))
+        return Response(self.get_serializer(case).data)
+
+    @extend_schema(request=ScreeningSerializer, responses=ReferralSerializer)
+    @action(detail=True, methods=["post"])
+    def screen(self, request, pk=None):
+        """Record the screening: accept moves the case to assessment, the other decisions decline it."""
+        case = self.get_object()
+        if not access.can_move_stage(request.user, case):
+            raise NotFound
+        serializer = ScreeningSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        casefile_services.case_screen(case=case, by=request.user, **serializer.validated_data)
+        return Response(self.get_serializer(selectors.case_list(user=request.user).get(pk=case.pk)).data)
+
+
+# --- Assessments ----------------------------------------------------------------------------
+
+
+class ItemSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AssessmentItem
+        fields = ["id", "code", "text", "kind"]
+
+
+class DomainSerializer(serializers.ModelSerializer):
+    items = ItemSerializer(many=True)
+
+    class Meta:
+        model = AssessmentDomain
+        fields = ["id", "code", "name", "items"]
+
+
+class TemplateSerializer(serializers.ModelSerializer):
+    domains = DomainSerializer(many=True)
+
+    class Meta:
+        model = AssessmentTemplate
+        fields = ["id", "name", "description", "is_active", "domains"]
+
+
+class AssessmentTemplateViewSet(viewsets.ReadOnlyModelViewSet):
+    """Assessment instruments (configuration, no case data): readable by staff who assess."""
+
+    serializer_class = TemplateSerializer
+    queryset = AssessmentTemplate.objects.none()
+    lookup_value_regex = r"\d+"
+
+    def get_queryset(self):
+        if not access.can_open_case(self.request.user):
+            return AssessmentTemplate.objects.none()
+        return AssessmentTemplate.objects.prefetch_related("domains__items")
+
+
+class AnswerSerializer(serializers.ModelSerializer):
+    item = serializers.IntegerField(source="item_id")
+    rating = serializers.IntegerField(min_value=0, max_value=3)
+
+    class Meta:
+        model = AssessmentAnswer
+        fields = ["item", "rating", "evidence", "information_quality"]
+
+
+class AssessmentSerializer(serializers.ModelSerializer):
+    answers = AnswerSerializer(many=True)
+
+    class Meta:
+        model = Assessment
+        fields = [
+            "id",
+            "case",
+            "template",
+            "assessed_on",
+            "summary",
+            "risk_band",
+            "risk_score",
+            "needs_profile",
+            "answers",
+            "recorded_by",
+            "created_at",
+        ]
+        read_only_fields = ["id", "case", "risk_band", "risk_score", "needs_profile", "recorded_by", "created_at"]
+
+
+class AssessmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Structured assessments; the band and needs profile are derived, never sent."""
+
+    serializer_class = AssessmentSerializer
+    queryset = Assessment.objects.none()
+    lookup_value_regex = r"\d+"
+
+    def get_queryset(self):
+        rows = access.records_visible_to(self.request.user, "assessment").prefetch_related("answers")
+        return _case_filter(self.request, rows) if self.action == "list" else rows
+
+    @extend_schema(parameters=CASE_FILTER)
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    def retrieve(self, request, *args, **kwargs):
+        assessment = self.get_object()
+        log_read(request, assessment.case, view="api-assessment-detail", groups=frozenset({access.G.ASSESSMENT}))
+        return Response(self.get_serializer(assessment).data)
+
+    def create(self, request, *args, **kwargs):
+        case = case_in_scope(request, request.data.get("case") if hasattr(request.data, "get") else None)
+        if not access.can_write_record(request.user, case, "assessment"):
+            raise NotFound
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        answers = [{"item": a["item_id"], **{k: v for k, v in a.items() if k != "item_id"}} for a in data["answers"]]
+        assessment = casefile_services.assessment_record(
+            case=case,
+            by=request.user,
+            template=data["template"],
+            assessed_on=data["assessed_on"],
+            summary=data.get("summary", ""),
+            answers=answers,
+        )
+        return Response(self.get_serializer(assessment).data, status=status.HTTP_201_CREATED)
+
+
+# --- Attachments ---------------------------------------------------------------------------
+
+
+class AttachmentSerializer(serializers.ModelSerializer):
+    file = serializers.FileField(write_only=True)
+
+    class Meta:
+        model = Attachment
+        fields = [
+            "id",
+            "case",
+            "record_type",
+            "record_id",
+            "original_name",
+            "content_type",
+            "size",
+            "description",
+            "file",
+            "recorded_by",
+            "created_at",
+        ]
+        read_only_fields = ["id", "case", "original_name", "content_type", "size", "recorded_by", "created_at"]
+
+
+class AttachmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Files on a case or on one of its records; readable as the record they belong to."""
+
+    serializer_class = AttachmentSerializer
+    queryset = Attachment.objects.none()
+    parser_classes = [parsers.MultiPartParser, parsers.FormParser]
+    lookup_value_regex = r"\d+"
+
+    def get_queryset(self):
+        rows = access.records_visible_to(self.request.user, "attachment")
+        return _case_filter(self.request, rows) if self.action == "list" else rows
+
+    @extend_schema(parameters=CASE_FILTER)
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    def create(self, request, *args, **kwargs):
+        case = case_in_scope(request, request.data.get("case"))
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        record_type = data.get("record_type") or "case"
+        if record_type != "case" and record_type not in access.RECORD_RULES:
+            raise serializers.ValidationError({"record_type": [_("Unknown record type.")]})
+        if (
+            record_type != "case"
+            and not access.records_visible_to(request.user, record_type)
+            .filter(pk=data.get("record_id"), case=case)
+            .exists()
+        ):
+            raise serializers.ValidationError({"record_id": [_("No such record on this case.")]})
+        if not access.can_attach(request.user, case, record_type):
+            raise NotFound
+        attachment = casefile_services.attachment_add(
+            case=case,
+            by=request.user,
+            upload=data["file"],
+            record_type=record_type,
+            record_id=data.get("record_id"),
+            description=data.get("description", ""),
+        )
+        return Response(self.get_serializer(attachment).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={(200, "application/octet-stream"): bytes})
+    @action(detail=True, methods=["get"])
+    def download(self, request, pk=None):
+        attachment = self.get_object()
+        log_read(request, attachment.case, view="api-attachment-download", groups=frozenset({"attachment"}))
+        response = FileResponse(
+            attachment.file.open("rb"),
+            as_attachment=True,
+            filename=attachment.original_name,
+            content_type=attachment.content_type,
+        )
+        response["X-Content-Type-Options"] = "nosniff"
+        return response

@@ -1,0 +1,431 @@
+"""Case-file pages: one set of generic views for the row kinds, plus assessments, goals,
+screening, attachments and the intake queue."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from . import access, casefile_services
+from .case_views import apply_errors
+from .casefile import Assessment, AssessmentTemplate
+from .casefile_forms import AssessmentForm, AttachmentForm, GoalProgressForm, record_form_class
+from .forms import ScreeningForm
+from .reads import log_read
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str
+    slug: str
+    title: str
+    columns: tuple[str, ...]  # model field names shown in the list
+
+
+SECTIONS = [
+    Section("safety_flag", "safety-flags", gettext_lazy("Safety flags"), ("kind", "note", "active")),
+    Section("goal", "goals", gettext_lazy("Reintegration plan"), ("domain", "title", "owner", "target_date", "status")),
+    Section(
+        "note",
+        "notes",
+        gettext_lazy("Notes and contacts"),
+        ("date", "kind", "held", "visibility", "participants", "recorded_by"),
+    ),
+    Section("assessment", "assessments", gettext_lazy("Assessments"), ("assessed_on", "risk_band", "recorded_by")),
+    Section("legal_event", "legal-events", gettext_lazy("Legal events"), ("date", "kind", "description")),
+    Section("relapse_event", "relapse-events", gettext_lazy("Relapse events"), ("date", "kind", "description")),
+    Section(
+        "conflict_history",
+        "conflict-history",
+        gettext_lazy("Travel and conflict history"),
+        ("country", "from_date", "to_date", "group_affiliation", "role"),
+    ),
+    Section(
+        "consent",
+        "consents",
+        gettext_lazy("Consents"),
+        ("purpose", "recipient", "categories", "given_on", "expires_on", "withdrawn_on"),
+    ),
+    Section(
+        "service_referral",
+        "service-referrals",
+        gettext_lazy("Service referrals"),
+        ("kind", "provider", "referred_on", "status", "goal"),
+    ),
+]
+BY_SLUG = {s.slug: s for s in SECTIONS}
+
+
+def _section(slug: str) -> Section:
+    section = BY_SLUG.get(slug)
+    if section is None:
+        raise Http404
+    return section
+
+
+def visible_sections(user, case) -> list[Section]:
+    groups = access.visible_groups(user, case)
+    return [s for s in SECTIONS if access.RECORD_RULES[s.key].opened_by(groups)]
+
+
+def _case_and_section(request, case_id: int, slug: str):
+    case = access.get_case_for_user(request.user, case_id)
+    section = _section(slug)
+    if section not in visible_sections(request.user, case):
+        raise Http404
+    return case, section
+
+
+def _cell(record, name: str):
+    field = record._meta.get_field(name)
+    if getattr(field, "choices", None) and not field.many_to_one:
+        return getattr(record, f"get_{name}_display")()
+    value = getattr(record, name)
+    if isinstance(value, list):
+        labels = dict(field.base_field.choices or []) if hasattr(field, "base_field") else {}
+        return ", ".join(str(labels.get(v, v)) for v in value)
+    if name == "recorded_by" or name == "owner":
+        return value.get_full_name() if value else ""
+    return value
+
+
+def record_list(request: HttpRequest, case_id: int, slug: str) -> HttpResponse:
+    case, section = _case_and_section(request, case_id, slug)
+    model = access.record_model(section.key)
+    related = [n for n in section.columns if model._meta.get_field(n).many_to_one]
+    rows = access.records_visible_to(request.user, section.key).filter(case=case).select_related(*related)
+    headers = [model._meta.get_field(n).verbose_name for n in section.columns]
+    table = [(row, [_cell(row, n) for n in section.columns]) for row in rows]
+    log_read(request, case, view=f"casefile-{slug}", groups=frozenset({access.RECORD_RULES[section.key].group}))
+    return render(
+        request,
+        "casefile/list.html",
+        {
+            "case": case,
+            "section": section,
+            "headers": headers,
+            "table": table,
+            "can_add": access.can_write_record(request.user, case, section.key),
+            "sections": visible_sections(request.user, case),
+        },
+    )
+
+
+def record_create(request: HttpRequest, case_id: int, slug: str) -> HttpResponse:
+    case, section = _case_and_section(request, case_id, slug)
+    if section.key == "assessment":
+        return assessment_create(request, case)
+    if not access.can_write_record(request.user, case, section.key):
+        raise Http404
+    form = record_form_class(section.key)(request.POST or None, case=case)
+    if request.method == "POST" and form.is_valid():
+        try:
+            record = casefile_services.record_create(
+                key=section.key, case=case, by=request.user, data=form.data_for_service()
+            )
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect(_detail_url(case, section, record))
+    return render(request, "casefile/form.html", {"case": case, "section": section, "form": form})
+
+
+def _detail_url(case, section, record) -> str:
+    return reverse("casefile-detail", args=[case.pk, section.slug, record.pk])
+
+
+def _get_record(request, case, section, pk):
+    return get_object_or_404(access.records_visible_to(request.user, section.key), pk=pk, case=case)
+
+
+def record_detail(request: HttpRequest, case_id: int, slug: str, pk: int) -> HttpResponse:
+    case, section = _case_and_section(request, case_id, slug)
+    if section.key == "assessment":
+        return assessment_detail(request, case, pk)
+    record = _get_record(request, case, section, pk)
+    model = type(record)
+    names = [f.name for f in model._meta.concrete_fields if f.name not in {"id", "case"}]
+    fields = [(model._meta.get_field(n).verbose_name, _cell(record, n)) for n in names]
+    context = {
+        "case": case,
+        "section": section,
+        "record": record,
+        "fields": fields,
+        "can_edit": access.can_write_record(request.user, case, section.key, record),
+        "attachments": access.records_visible_to(request.user, "attachment").filter(
+            case=case, record_type=section.key, record_id=record.pk
+        ),
+        "can_attach": access.can_attach(request.user, case, section.key),
+        "attachment_form": AttachmentForm(),
+    }
+    if section.key == "goal":
+        context["progress"] = record.progress.select_related("recorded_by")
+        context["progress_form"] = GoalProgressForm(initial={"date": timezone.localdate()})
+        context["services"] = access.records_visible_to(request.user, "service_referral").filter(goal=record)
+    log_read(request, case, view=f"casefile-{slug}-detail", groups=frozenset({access.RECORD_RULES[section.key].group}))
+    return render(request, "casefile/detail.html", context)
+
+
+def record_edit(request: HttpRequest, case_id: int, slug: str, pk: int) -> HttpResponse:
+    case, section = _case_and_section(request, case_id, slug)
+    if section.key == "assessment":
+        raise Http404  # assessments are kept as recorded; a new one is made instead
+    record = _get_record(request, case, section, pk)
+    if not access.can_write_record(request.user, case, section.key, record):
+        raise Http404
+    form = record_form_class(section.key)(request.POST or None, instance=record, case=case)
+    if request.method == "POST" and form.is_valid():
+        data = form.data_for_service()
+        record.refresh_from_db()  # the form wrote the values onto the instance; the service sets them again
+        try:
+            casefile_services.record_update(key=section.key, record=record, by=request.user, data=data)
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect(_detail_url(case, section, record))
+    return render(request, "casefile/form.html", {"case": case, "section": section, "form": form, "record": record})
+
+
+@require_POST
+def goal_progress(request: HttpRequest, case_id: int, pk: int) -> HttpResponse:
+    case, section = _case_and_section(request, case_id, "goals")
+    goal = _get_record(request, case, section, pk)
+    if not access.can_write_record(request.user, case, "goal", goal):
+        raise Http404
+    form = GoalProgressForm(request.POST)
+    if form.is_valid():
+        try:
+            casefile_services.goal_progress_add(goal=goal, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, _("Progress recorded."))
+    else:
+        messages.error(request, " ".join(str(e) for errs in form.errors.values() for e in errs))
+    return redirect(_detail_url(case, section, goal))
+
+
+# --- Assessments ----------------------------------------------------------------------
+
+
+def assessment_create(request: HttpRequest, case) -> HttpResponse:
+    if not access.can_write_record(request.user, case, "assessment"):
+        raise Http404
+    template = AssessmentTemplate.objects.filter(is_active=True).order_by("pk").first()
+    if template is None:
+        messages.error(request, _("No active assessment template: ask the system administrator."))
+        return redirect("casefile-list", case.pk, "assessments")
+    form = AssessmentForm(request.POST or None, template=template, initial={"assessed_on": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            assessment = casefile_services.assessment_record(
+                case=case,
+                by=request.user,
+                template=template,
+                assessed_on=form.cleaned_data["assessed_on"],
+                summary=form.cleaned_data["summary"],
+                answers=form.answers(),
+            )
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            messages.success(
+                request, _("Assessment recorded: risk band %(band)s.") % {"band": assessment.get_risk_band_display()}
+            )
+            return redirect("casefile-detail", case.pk, "assessments", assessment.pk)
+    return render(request, "casefile/assessment_form.html", {"case": case, "form": form, "template": template})
+
+
+def _assessment(request, case, pk) -> Assessment:
+    return get_object_or_404(
+        access.records_visible_to(request.user, "assessment").select_related("recorded_by", "template"),
+        pk=pk,
+        case=case,
+    )
+
+
+def assessment_detail(request: HttpRequest, case, pk: int) -> HttpResponse:
+    assessment = _assessment(request, case, pk)
+    answers = assessment.answers.select_related("item__domain").order_by("item__domain__order", "item__order")
+    others = access.records_visible_to(request.user, "assessment").filter(case=case).exclude(pk=pk)
+    log_read(request, case, view="casefile-assessment-detail", groups=frozenset({access.G.ASSESSMENT}))
+    return render(
+        request,
+        "casefile/assessment_detail.html",
+        {
+            "case": case,
+            "assessment": assessment,
+            "answers": answers,
+            "others": others,
+        },
+    )
+
+
+def assessment_compare(request: HttpRequest, case_id: int) -> HttpResponse:
+    case, _section = _case_and_section(request, case_id, "assessments")
+    try:
+        first = _assessment(request, case, int(request.GET.get("a", "")))
+        second = _assessment(request, case, int(request.GET.get("b", "")))
+    except ValueError as error:
+        raise Http404 from error
+    if first.assessed_on > second.assessed_on:
+        first, second = second, first
+    before = {a.item_id: a for a in first.answers.all()}
+    rows = []
+    for answer in second.answers.select_related("item__domain").order_by("item__domain__order", "item__order"):
+        old = before.get(answer.item_id)
+        rows.append(
+            (
+                answer.item,
+                old.rating if old else None,
+                answer.rating,
+                None if old is None else answer.rating - old.rating,
+            )
+        )
+    log_read(request, case, view="casefile-assessment-compare", groups=frozenset({access.G.ASSESSMENT}))
+    return render(
+        request,
+        "casefile/assessment_compare.html",
+        {
+            "case": case,
+            "first": first,
+            "second": second,
+            "rows": rows,
+        },
+    )
+
+
+# --- Screening and intake ----------------------------------------------------------------
+
+
+@require_POST
+def case_screen(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = access.get_case_for_user(request.user, case_id)
+    if not access.can_move_stage(request.user, case):
+        raise Http404
+    form = ScreeningForm(request.POST, prefix="screen")
+    if form.is_valid():
+        try:
+            casefile_services.case_screen(case=case, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            messages.success(
+                request, _("Screening recorded; the case is now “%(stage)s”.") % {"stage": case.get_stage_display()}
+            )
+            return redirect(case)
+    messages.error(
+        request,
+        " ".join(
+            f"{form.fields[k].label if k in form.fields else ''}: {e}" for k, errs in form.errors.items() for e in errs
+        ),
+    )
+    return redirect(case)
+
+
+# --- Attachments --------------------------------------------------------------------------
+
+
+@require_POST
+def attachment_upload(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = access.get_case_for_user(request.user, case_id)
+    record_type = request.POST.get("record_type", "case")
+    if record_type != "case" and record_type not in access.RECORD_RULES:
+        raise Http404
+    record_id = None
+    back = reverse("case-documents", args=[case.pk])
+    if record_type != "case":
+        section = next((s for s in SECTIONS if s.key == record_type), None)
+        if section is None:
+            raise Http404
+        record = _get_record(request, case, section, request.POST.get("record_id") or 0)
+        record_id = record.pk
+        back = _detail_url(case, section, record)
+    if not access.can_attach(request.user, case, record_type):
+        raise Http404
+    form = AttachmentForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            casefile_services.attachment_add(
+                case=case,
+                by=request.user,
+                upload=form.cleaned_data["file"],
+                record_type=record_type,
+                record_id=record_id,
+                description=form.cleaned_data["description"],
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, _("File attached."))
+    else:
+        messages.error(request, " ".join(str(e) for errs in form.errors.values() for e in errs))
+    return redirect(back)
+
+
+def case_documents(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = access.get_case_for_user(request.user, case_id)
+    if access.G.DOCUMENTS not in access.visible_groups(request.user, case):
+        raise Http404
+    attachments = access.records_visible_to(request.user, "attachment").filter(case=case).select_related("recorded_by")
+    log_read(request, case, view="case-documents", groups=frozenset({access.G.DOCUMENTS}))
+    return render(
+        request,
+        "casefile/documents.html",
+        {
+            "case": case,
+            "attachments": attachments,
+            "form": AttachmentForm(),
+            "can_attach": access.can_attach(request.user, case, "case"),
+        },
+    )
+
+
+def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
+    attachment = access.get_record_for_user(request.user, "attachment", pk)
+    log_read(request, attachment.case, view="attachment-download", groups=frozenset({"attachment"}))
+    response = FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=True,
+        filename=attachment.original_name,
+        content_type=attachment.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def intake_queue(request: HttpRequest) -> HttpResponse:
+    """The manager's queue: new referrals without a lead."""
+    if not access.has_role(request.user, "manager"):
+        raise Http404
+    from .selectors import case_list
+
+    referrals = case_list(user=request.user, stage="referral").filter(lead_id__isnull=True).order_by("referral_date")
+    caseworkers = access.lead_candidates(request.user)
+    return render(request, "casefile/intake.html", {"referrals": referrals, "caseworkers": caseworkers})
+
+
+urlpatterns = [
+    path("intake/", intake_queue, name="intake"),
+    path("cases/<int:case_id>/screen/", case_screen, name="case-screen"),
+    path("cases/<int:case_id>/documents/", case_documents, name="case-documents"),
+    path("cases/<int:case_id>/attachments/", attachment_upload, name="attachment-upload"),
+    path("attachments/<int:pk>/download/", attachment_download, name="attachment-download"),
+    path("cases/<int:case_id>/assessments/compare/", assessment_compare, name="assessment-compare"),
+    path("cases/<int:case_id>/goals/<int:pk>/progress/", goal_progress, name="goal-progress"),
+    path("cases/<int:case_id>/<slug:slug>/", record_list, name="casefile-list"),
+    path("cases/<int:case_id>/<slug:slug>/new/", record_create, name="casefile-create"),
+    path("cases/<int:case_id>/<slug:slug>/<int:pk>/", record_detail, name="casefile-detail"),
+    path("cases/<int:case_id>/<slug:slug>/<int:pk>/edit/", record_edit, name="casefile-edit"),
+]
