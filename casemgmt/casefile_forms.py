@@ -59,6 +59,8 @@ class RecordForm(StyledModelForm):
     def __init__(self, *args, case, **kwargs):
         super().__init__(*args, **kwargs)
         if "owner" in self.fields:
+            self.fields["owner"].required = False
+            self.fields["owner"].help_text = _("Leave empty to own the goal yourself.")
             self.fields["owner"].queryset = (
                 User.objects.filter(
                     Q(case_teams__case=case)

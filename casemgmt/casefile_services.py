@@ -92,9 +92,9 @@ def record_create(*, key: str, case: Case, by: User, data: dict[str, Any]):
         unknown = set(data) - set(WRITABLE_FIELDS[key])
         if unknown:
             raise ValidationError({name: _("Unknown field.") for name in unknown})
+        if key == "goal" and not data.get("owner"):
+            data = {**data, "owner": by}
         record = record_model(key)(case=case, recorded_by=by, **data)
-        if key == "goal" and not record.owner_id:
-            record.owner = by
         _validate(key, record, case)
         record.save()
         Case.objects.filter(pk=case.pk).update(updated_at=timezone.now())

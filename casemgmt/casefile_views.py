@@ -65,6 +65,13 @@ SECTIONS = [
 BY_SLUG = {s.slug: s for s in SECTIONS}
 
 
+def _render(request, template: str, context: dict, status: int | None = None) -> HttpResponse:
+    """Every case-file page carries the section navigation of the viewer."""
+    if "case" in context and "sections" not in context:
+        context["sections"] = visible_sections(request.user, context["case"])
+    return render(request, template, context, status=status)
+
+
 def _section(slug: str) -> Section:
     section = BY_SLUG.get(slug)
     if section is None:
@@ -106,7 +113,7 @@ def record_list(request: HttpRequest, case_id: int, slug: str) -> HttpResponse:
     headers = [model._meta.get_field(n).verbose_name for n in section.columns]
     table = [(row, [_cell(row, n) for n in section.columns]) for row in rows]
     log_read(request, case, view=f"casefile-{slug}", groups=frozenset({access.RECORD_RULES[section.key].group}))
-    return render(
+    return _render(
         request,
         "casefile/list.html",
         {
@@ -137,7 +144,11 @@ def record_create(request: HttpRequest, case_id: int, slug: str) -> HttpResponse
         else:
             messages.success(request, _("Saved."))
             return redirect(_detail_url(case, section, record))
-    return render(request, "casefile/form.html", {"case": case, "section": section, "form": form})
+    return _render(
+        request,
+        "casefile/form.html",
+        {"case": case, "section": section, "form": form, "sections": visible_sections(request.user, case)},
+    )
 
 
 def _detail_url(case, section, record) -> str:
@@ -167,13 +178,14 @@ def record_detail(request: HttpRequest, case_id: int, slug: str, pk: int) -> Htt
         ),
         "can_attach": access.can_attach(request.user, case, section.key),
         "attachment_form": AttachmentForm(),
+        "sections": visible_sections(request.user, case),
     }
     if section.key == "goal":
         context["progress"] = record.progress.select_related("recorded_by")
         context["progress_form"] = GoalProgressForm(initial={"date": timezone.localdate()})
         context["services"] = access.records_visible_to(request.user, "service_referral").filter(goal=record)
     log_read(request, case, view=f"casefile-{slug}-detail", groups=frozenset({access.RECORD_RULES[section.key].group}))
-    return render(request, "casefile/detail.html", context)
+    return _render(request, "casefile/detail.html", context)
 
 
 def record_edit(request: HttpRequest, case_id: int, slug: str, pk: int) -> HttpResponse:
@@ -194,7 +206,17 @@ def record_edit(request: HttpRequest, case_id: int, slug: str, pk: int) -> HttpR
         else:
             messages.success(request, _("Saved."))
             return redirect(_detail_url(case, section, record))
-    return render(request, "casefile/form.html", {"case": case, "section": section, "form": form, "record": record})
+    return _render(
+        request,
+        "casefile/form.html",
+        {
+            "case": case,
+            "section": section,
+            "form": form,
+            "record": record,
+            "sections": visible_sections(request.user, case),
+        },
+    )
 
 
 @require_POST
@@ -244,7 +266,17 @@ def assessment_create(request: HttpRequest, case) -> HttpResponse:
                 request, _("Assessment recorded: risk band %(band)s.") % {"band": assessment.get_risk_band_display()}
             )
             return redirect("casefile-detail", case.pk, "assessments", assessment.pk)
-    return render(request, "casefile/assessment_form.html", {"case": case, "form": form, "template": template})
+    return _render(
+        request,
+        "casefile/assessment_form.html",
+        {
+            "case": case,
+            "form": form,
+            "template": template,
+            "section": BY_SLUG["assessments"],
+            "sections": visible_sections(request.user, case),
+        },
+    )
 
 
 def _assessment(request, case, pk) -> Assessment:
@@ -260,7 +292,7 @@ def assessment_detail(request: HttpRequest, case, pk: int) -> HttpResponse:
     answers = assessment.answers.select_related("item__domain").order_by("item__domain__order", "item__order")
     others = access.records_visible_to(request.user, "assessment").filter(case=case).exclude(pk=pk)
     log_read(request, case, view="casefile-assessment-detail", groups=frozenset({access.G.ASSESSMENT}))
-    return render(
+    return _render(
         request,
         "casefile/assessment_detail.html",
         {
@@ -294,7 +326,7 @@ def assessment_compare(request: HttpRequest, case_id: int) -> HttpResponse:
             )
         )
     log_read(request, case, view="casefile-assessment-compare", groups=frozenset({access.G.ASSESSMENT}))
-    return render(
+    return _render(
         request,
         "casefile/assessment_compare.html",
         {
@@ -380,7 +412,7 @@ def case_documents(request: HttpRequest, case_id: int) -> HttpResponse:
         raise Http404
     attachments = access.records_visible_to(request.user, "attachment").filter(case=case).select_related("recorded_by")
     log_read(request, case, view="case-documents", groups=frozenset({access.G.DOCUMENTS}))
-    return render(
+    return _render(
         request,
         "casefile/documents.html",
         {
@@ -413,7 +445,7 @@ def intake_queue(request: HttpRequest) -> HttpResponse:
 
     referrals = case_list(user=request.user, stage="referral").filter(lead_id__isnull=True).order_by("referral_date")
     caseworkers = access.lead_candidates(request.user)
-    return render(request, "casefile/intake.html", {"referrals": referrals, "caseworkers": caseworkers})
+    return _render(request, "casefile/intake.html", {"referrals": referrals, "caseworkers": caseworkers})
 
 
 urlpatterns = [

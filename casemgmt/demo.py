@@ -189,6 +189,7 @@ def seed_case_file(*, case, lead, rng, probation, referral_date) -> None:
 
     from .casefile import AssessmentTemplate, DataCategory, LegalEvent, Note, RelapseEvent, SafetyFlag, ServiceReferral
     from .casefile_services import assessment_record, attachment_add, goal_progress_add, record_create
+    from .default_template import ensure_default_template
     from .services import case_profile_update
 
     today = timezone.localdate()
@@ -196,6 +197,7 @@ def seed_case_file(*, case, lead, rng, probation, referral_date) -> None:
     def day_after(start, spread=60):
         return min(start + datetime.timedelta(days=rng.randint(1, spread)), today)
 
+    ensure_default_template()
     template = AssessmentTemplate.objects.prefetch_related("domains__items").first()
     items = [item for domain in template.domains.all() for item in domain.items.all()]
     assessed = day_after(referral_date, 30)

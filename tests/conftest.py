@@ -29,6 +29,12 @@ DEMO_USERNAMES = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path):
+    """Each test stores uploads in its own folder, so no test sees another's files."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
 @pytest.fixture
 def demo(db) -> dict[str, User]:
     """The demo organisations and users of seed_demo, built by the same code."""

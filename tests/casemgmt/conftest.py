@@ -6,6 +6,7 @@ from django.utils import timezone
 from accounts.models import Organisation
 from casemgmt.casefile import AssessmentTemplate
 from casemgmt.casefile_services import assessment_record, record_create
+from casemgmt.default_template import ensure_default_template
 from casemgmt.models import Stage
 from casemgmt.services import case_move_stage
 
@@ -27,6 +28,7 @@ def answers_for(template, rating=1, protective=None):
 
 @pytest.fixture
 def template(db):
+    ensure_default_template()  # transactional tests flush the rows the data migration made
     return AssessmentTemplate.objects.get()
 
 
