@@ -279,9 +279,10 @@ def lead_choices(user: User) -> QuerySet[User]:
 def allowed_list_filters(user: User) -> frozenset[str]:
     """Filters and sorts of the case list a user may use: none may reveal a hidden field."""
     allowed = {"q", "stage", "city", "lead", "sort"}
-    if user.role in (Role.CASEWORKER, Role.MANAGER):  # they see the referral on every case they open
+    if user.role in (Role.CASEWORKER, Role.MANAGER):  # they see referral and identity on every case they open
         allowed.add("referral_source")
         allowed.add("sort:referral")
+        allowed.add("national_id")
     return frozenset(allowed)
 
 

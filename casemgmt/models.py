@@ -6,7 +6,10 @@ import pghistory
 import pgtrigger
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
+from django.db.models import Func, Value
+from django.db.models.functions import Concat
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -41,7 +44,7 @@ class ParticipantQuerySet(models.QuerySet):
     pass
 
 
-@pghistory.track()
+@pghistory.track(exclude=["search_text"])  # derived by the database; history keeps the names themselves
 class Participant(models.Model):
     """The person in the program. Names exist in Arabic and Latin script."""
 
@@ -60,12 +63,34 @@ class Participant(models.Model):
     email = models.EmailField(_("e-mail"), blank=True)
     address = models.TextField(_("address"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Case code and names in both scripts, normalised by the database (migration 0005), for search.
+    search_text = models.GeneratedField(
+        expression=Func(
+            Concat(
+                "case_code",
+                Value(" "),
+                "given_name_latin",
+                Value(" "),
+                "family_name_latin",
+                Value(" "),
+                "given_name_arabic",
+                Value(" "),
+                "family_name_arabic",
+                output_field=models.TextField(),
+            ),
+            function="casemgmt_normalize",
+            output_field=models.TextField(),
+        ),
+        output_field=models.TextField(),
+        db_persist=True,
+    )
 
     objects = ParticipantQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("participant")
         verbose_name_plural = _("participants")
+        indexes = [GinIndex(OpClass("search_text", name="gin_trgm_ops"), name="participant_search_trgm")]
 
     def __str__(self) -> str:
         return self.case_code

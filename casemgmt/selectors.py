@@ -7,12 +7,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.apps import apps
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Exists, Func, OuterRef, Q, QuerySet, Subquery, TextField, Value
 from django.db.models.functions import Concat
 
 from accounts.models import City, Organisation, User
 
-from .access import GROUP_FIELDS, G, cases_visible_to
+from .access import GROUP_FIELDS, G, allowed_list_filters, cases_visible_to
 from .models import Case, CaseTeamMember
 
 SORTS = {
@@ -25,6 +25,10 @@ SORTS = {
     "-referral": ("-referral_date",),
 }
 DEFAULT_SORT = "-updated"
+
+
+def normalize_national_id(value: str) -> str:
+    return "".join(value.split()).upper()
 
 
 def _lead_rows():
@@ -53,15 +57,15 @@ def case_list(
             lead_email=Subquery(_lead_rows().values("user__email")[:1]),
         )
     )
-    query = query.strip()
+    query = " ".join(query.split())
     if query:
-        cases = cases.filter(
-            Q(participant__case_code__icontains=query)
-            | Q(participant__given_name_latin__icontains=query)
-            | Q(participant__family_name_latin__icontains=query)
-            | Q(participant__given_name_arabic__icontains=query)
-            | Q(participant__family_name_arabic__icontains=query)
-        )
+        # Normalised by the same database function as the stored column: accents, case, Arabic
+        # diacritics and letter variants do not matter; a trigram index serves the LIKE.
+        normalized = Func(Value(query), function="casemgmt_normalize", output_field=TextField())
+        condition = Q(participant__search_text__contains=normalized)
+        if "national_id" in allowed_list_filters(user):
+            condition |= Q(participant__national_id=normalize_national_id(query))
+        cases = cases.filter(condition)
     if stage:
         cases = cases.filter(stage=stage)
     if city:

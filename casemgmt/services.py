@@ -77,7 +77,10 @@ def next_case_code(*, city: City, year: int) -> str:
 
 
 def _validated(instance, *, exclude: list[str] | None = None):
-    instance.full_clean(exclude=exclude)
+    if isinstance(instance, Participant) and instance.national_id:
+        # stored in one form, so that an exact search finds it however it was typed
+        instance.national_id = "".join(instance.national_id.split()).upper()
+    instance.full_clean(exclude=[*(exclude or []), "search_text"] if isinstance(instance, Participant) else exclude)
     return instance
 
 
