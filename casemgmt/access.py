@@ -68,6 +68,8 @@ class G:
     NOTES = "notes"  # case notes (restricted ones: author and lead only)
     CONSENTS = "consents"  # consent metadata
     DOCUMENTS = "documents"  # attachments on the case itself
+    OUTCOMES = "outcomes"  # the exit snapshot and post-exit outcomes
+    OUTCOME_EMPLOYMENT = "outcome_employment"  # their employment field only
 
 
 # Model fields per group, for serializers, forms and the change history.
@@ -92,34 +94,22 @@ GROUP_FIELDS: dict[str, tuple[str, ...]] = {
     G.LEGAL_CONDITIONS: ("legal_status", "legal_conditions"),
 }
 # Groups made of rows rather than case fields.
-for _group in (
-    G.SAFETY,
-    G.CONFLICT,
-    G.RELAPSE,
-    G.RISK,
-    G.ASSESSMENT,
-    G.PLAN,
-    G.SERVICES,
-    G.NOTES,
-    G.CONSENTS,
-    G.DOCUMENTS,
-):
-    GROUP_FIELDS[_group] = ()
-
 ALL_GROUPS = frozenset(value for name, value in vars(G).items() if not name.startswith("_") and isinstance(value, str))
+# The other groups are made of rows rather than case fields.
+GROUP_FIELDS.update(dict.fromkeys(ALL_GROUPS - set(GROUP_FIELDS), ()))
 # Viewer kinds: the role on the case team ("lead" for the lead caseworker) or "manager".
 LEAD = "lead"
 MANAGER = "manager"
 _SEEN_BY_ALL_TEAM = {G.CODE, G.NAMES, G.STAGE, G.LANGUAGES, G.TEAM, G.SAFETY, G.PLAN}
 VISIBLE: dict[str, frozenset[str]] = {
-    LEAD: ALL_GROUPS - {G.LEGAL_CONDITIONS},
-    "caseworker": ALL_GROUPS - {G.LEGAL_CONDITIONS},
-    "placement_officer": frozenset(_SEEN_BY_ALL_TEAM | {G.CONTACT, G.LEGAL_CONDITIONS, G.NOTES}),
+    LEAD: ALL_GROUPS - {G.LEGAL_CONDITIONS, G.OUTCOME_EMPLOYMENT},
+    "caseworker": ALL_GROUPS - {G.LEGAL_CONDITIONS, G.OUTCOME_EMPLOYMENT},
+    "placement_officer": frozenset(_SEEN_BY_ALL_TEAM | {G.CONTACT, G.LEGAL_CONDITIONS, G.NOTES, G.OUTCOME_EMPLOYMENT}),
     # A counsellor reads the family's contact details (families app), not the participant's,
     # and of the consents only those about family contact.
     "counsellor": frozenset(_SEEN_BY_ALL_TEAM | {G.CONSENTS}),
     "mentor": frozenset(_SEEN_BY_ALL_TEAM),
-    MANAGER: ALL_GROUPS - {G.LEGAL_CONDITIONS},
+    MANAGER: ALL_GROUPS - {G.LEGAL_CONDITIONS, G.OUTCOME_EMPLOYMENT},
 }
 _CASEWORKER_EDITS = frozenset({G.NAMES, G.LANGUAGES, G.IDENTITY, G.CONTACT, G.REFERRAL, G.LEGAL})
 EDITABLE: dict[str, frozenset[str]] = {
@@ -381,7 +371,25 @@ RECORD_RULES: dict[str, RecordRule] = {
         frozenset({LEAD, "caseworker", MANAGER}),
     ),
     "service_referral": RecordRule(G.SERVICES, _CW, _CW_WRITE),
+    # A placement officer reads every outcome row but only its employment field (OUTCOME_VISIBLE_FIELDS).
+    "outcome": RecordRule(
+        G.OUTCOMES,
+        {**_CW, "placement_officer": ALL_ROWS},
+        frozenset({LEAD, "caseworker", MANAGER}),
+        partial_group=G.OUTCOME_EMPLOYMENT,
+    ),
 }
+OUTCOME_EMPLOYMENT_FIELDS = ("id", "case", "kind", "episode", "due_on", "recorded_on", "employment")
+
+
+def outcome_fields_for(user: User, case: Case) -> tuple[str, ...] | None:
+    """The outcome fields a viewer may see: None for all of them."""
+    groups = visible_groups(user, case)
+    if G.OUTCOMES in groups:
+        return None
+    if G.OUTCOME_EMPLOYMENT in groups:
+        return OUTCOME_EMPLOYMENT_FIELDS
+    return ()
 
 
 def record_model(key: str):
@@ -398,6 +406,7 @@ def record_model(key: str):
         "consent": casefile.Consent,
         "service_referral": casefile.ServiceReferral,
         "attachment": casefile.Attachment,
+        "outcome": casefile.Outcome,
     }[key]
 
 

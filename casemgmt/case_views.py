@@ -14,7 +14,17 @@ from django.views.decorators.http import require_POST
 
 from . import access, selectors, services
 from .access import G
-from .forms import CaseFilterForm, CaseOpenForm, CaseProfileForm, ReopenForm, ScreeningForm, StageForm, TeamAddForm
+from .forms import (
+    CaseFilterForm,
+    CaseOpenForm,
+    CaseProfileForm,
+    CloseForm,
+    ExitForm,
+    ReopenForm,
+    ScreeningForm,
+    StageForm,
+    TeamAddForm,
+)
 from .models import REOPENABLE, CaseTeamMember, Stage, TeamRole
 from .reads import log_read
 
@@ -94,6 +104,10 @@ def _detail_context(request: HttpRequest, case) -> dict:
     if context["can_move"]:
         context["stage_form"] = StageForm(case=case)
         context["reopen_form"] = ReopenForm(prefix="reopen") if case.stage in REOPENABLE else None
+        if case.stage in (Stage.ACTIVE, Stage.REVIEW):
+            context["exit_form"] = ExitForm(prefix="exit", initial={"exited_on": timezone.localdate()})
+        if case.stage == Stage.EXITED:
+            context["close_form"] = CloseForm(prefix="close")
     context["stage_changes"] = case.stage_changes.select_related("changed_by")[:5] if "stage" in groups else []
     context["sections"] = visible_sections(user, case)
     if G.SAFETY in groups:

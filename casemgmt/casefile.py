@@ -425,3 +425,60 @@ class Attachment(CaseRecord):
 
     def __str__(self) -> str:
         return self.original_name
+
+
+# --- Outcomes -----------------------------------------------------------------------------
+
+
+@pghistory.track()
+class Outcome(CaseRecord):
+    """The outcome snapshot at exit, and the post-exit follow-ups at 6, 12 and 24 months."""
+
+    class Kind(models.TextChoices):
+        EXIT = "exit", _("At exit")
+        AFTER_6 = "after_6", _("6 months after exit")
+        AFTER_12 = "after_12", _("12 months after exit")
+        AFTER_24 = "after_24", _("24 months after exit")
+
+    class Education(models.TextChoices):
+        NONE = "none", _("Not in education")
+        IN_TRAINING = "in_training", _("In education or training")
+        COMPLETED = "completed", _("Completed a course")
+
+    class Employment(models.TextChoices):
+        UNEMPLOYED = "unemployed", _("Unemployed")
+        EMPLOYED = "employed", _("Employed")
+        SELF_EMPLOYED = "self_employed", _("Self-employed")
+        IN_TRAINING = "in_training", _("In training")
+
+    class Housing(models.TextChoices):
+        STABLE = "stable", _("Stable")
+        TEMPORARY = "temporary", _("Temporary")
+        HOMELESS = "homeless", _("Homeless")
+
+    class Family(models.TextChoices):
+        SUPPORTIVE = "supportive", _("Supportive")
+        STRAINED = "strained", _("Strained")
+        NO_CONTACT = "no_contact", _("No contact")
+
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    episode = models.PositiveSmallIntegerField(default=1, help_text="1 for the first exit, 2 after a re-opening…")
+    due_on = models.DateField(_("due on"))
+    recorded_on = models.DateField(_("recorded on"), null=True, blank=True)
+    education = models.CharField(_("education"), max_length=12, choices=Education.choices, blank=True)
+    employment = models.CharField(_("employment"), max_length=14, choices=Employment.choices, blank=True)
+    housing = models.CharField(_("housing"), max_length=10, choices=Housing.choices, blank=True)
+    family = models.CharField(_("family"), max_length=10, choices=Family.choices, blank=True)
+    legal_status = models.CharField(_("legal status"), max_length=16, blank=True)
+    reoffended = models.BooleanField(_("re-offended"), null=True, blank=True)
+    relapse = models.BooleanField(_("relapse"), null=True, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+
+    class Meta:
+        ordering = ["episode", "due_on", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "episode", "kind"], name="one_outcome_per_kind_and_exit")
+        ]
+
+    def __str__(self) -> str:
+        return str(self.get_kind_display())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -23,9 +24,10 @@ from .casefile import (
     Attachment,
     Goal,
     GoalProgress,
+    Outcome,
     RiskBand,
 )
-from .models import Case, Eligibility, Stage
+from .models import Case, Eligibility, ExitReason, LegalStatus, Stage
 from .services import _set_stage, lock_writable
 
 # Fields a user may set on each kind of row (everything else is set by the service).
@@ -337,3 +339,122 @@ def attachment_add(
             attachment.file.delete(save=False)  # no row, no file
             raise
         return attachment
+
+
+# --- Exit, post-exit outcomes, closure ------------------------------------------------------
+
+OUTCOME_FIELDS = ("education", "employment", "housing", "family", "legal_status", "notes")
+POST_EXIT_FIELDS = (*OUTCOME_FIELDS, "reoffended", "relapse")
+POST_EXIT_MONTHS = {Outcome.Kind.AFTER_6: 6, Outcome.Kind.AFTER_12: 12, Outcome.Kind.AFTER_24: 24}
+
+
+def add_months(day: datetime.date, months: int) -> datetime.date:
+    year, month = divmod(day.month - 1 + months, 12)
+    target_year, target_month = day.year + year, month + 1
+    last_day = calendar.monthrange(target_year, target_month)[1]
+    return day.replace(year=target_year, month=target_month, day=min(day.day, last_day))
+
+
+def _outcome_errors(data: dict[str, Any], fields: tuple[str, ...]) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    unknown = set(data) - set(fields)
+    for name in unknown:
+        errors[name] = [_("Unknown field.")]
+    for name in ("education", "employment", "housing", "family"):
+        value = data.get(name, "")
+        choices = Outcome._meta.get_field(name).choices
+        if value and value not in dict(choices):
+            errors[name] = [_("Not a valid choice.")]
+    if data.get("legal_status") and data["legal_status"] not in LegalStatus.values:
+        errors["legal_status"] = [_("Not a valid choice.")]
+    return errors
+
+
+@transaction.atomic
+def case_exit(*, case: Case, by: User, reason: str, exited_on: datetime.date, outcome: dict[str, Any]) -> Case:
+    """Record that the participant leaves the program, with the outcome snapshot, and schedule the
+    post-exit follow-ups at 6, 12 and 24 months."""
+    with pghistory.context(user=by.pk):
+        locked = Case.objects.select_for_update().get(pk=case.pk)
+        errors = _outcome_errors(outcome, OUTCOME_FIELDS)
+        if locked.stage not in (Stage.ACTIVE, Stage.REVIEW):
+            errors["reason"] = [_("Only an active case, or one under review, can exit.")]
+        if reason not in ExitReason.values:
+            errors["reason"] = [_("Choose an exit reason.")]
+        if exited_on > timezone.localdate():
+            errors["exited_on"] = [_("This date cannot be in the future.")]
+        elif exited_on < locked.referral_date:
+            errors["exited_on"] = [_("The exit cannot be before the referral.")]
+        if errors:
+            raise ValidationError(errors)
+        episode = Outcome.objects.filter(case=locked, kind=Outcome.Kind.EXIT).count() + 1
+        Outcome.objects.create(
+            case=locked,
+            recorded_by=by,
+            kind=Outcome.Kind.EXIT,
+            episode=episode,
+            due_on=exited_on,
+            recorded_on=exited_on,
+            **outcome,
+        )
+        for kind, months in POST_EXIT_MONTHS.items():
+            Outcome.objects.create(
+                case=locked, recorded_by=by, kind=kind, episode=episode, due_on=add_months(exited_on, months)
+            )
+        Case.objects.filter(pk=locked.pk).update(exit_reason=reason, exited_on=exited_on, closed_on=None)
+        case.exit_reason, case.exited_on = reason, exited_on
+        return _set_stage(
+            case, locked, by=by, to_stage=Stage.EXITED, reason=str(ExitReason(reason).label), is_reopening=False
+        )
+
+
+@transaction.atomic
+def outcome_record(*, outcome: Outcome, by: User, recorded_on: datetime.date, data: dict[str, Any]) -> Outcome:
+    """Fill in a post-exit follow-up (the same fields as at exit, plus re-offending and relapse)."""
+    with pghistory.context(user=by.pk):
+        lock_writable(outcome.case)
+        errors = _outcome_errors(data, POST_EXIT_FIELDS)
+        if outcome.kind == Outcome.Kind.EXIT:
+            errors["kind"] = [_("The exit snapshot is recorded with the exit.")]
+        if recorded_on > timezone.localdate():
+            errors["recorded_on"] = [_("This date cannot be in the future.")]
+        elif outcome.case.exited_on and recorded_on < outcome.case.exited_on:
+            errors["recorded_on"] = [_("A follow-up cannot be before the exit.")]
+        if errors:
+            raise ValidationError(errors)
+        for name, value in data.items():
+            setattr(outcome, name, value)
+        outcome.recorded_on = recorded_on
+        outcome.save()
+        return outcome
+
+
+def open_follow_ups(case: Case):
+    """Post-exit follow-ups of the latest exit that are not recorded yet."""
+    latest = Outcome.objects.filter(case=case, kind=Outcome.Kind.EXIT).order_by("-episode").first()
+    if latest is None:
+        return Outcome.objects.none()
+    return Outcome.objects.filter(case=case, episode=latest.episode, recorded_on__isnull=True).exclude(
+        kind=Outcome.Kind.EXIT
+    )
+
+
+@transaction.atomic
+def case_close(*, case: Case, by: User, reason: str) -> Case:
+    """Close an exited case: after its last post-exit follow-up, or earlier by a manager's decision.
+    A closed case is read-only; the retention clock starts on the closing date."""
+    with pghistory.context(user=by.pk):
+        locked = Case.objects.select_for_update().get(pk=case.pk)
+        errors = {}
+        if locked.stage != Stage.EXITED:
+            errors["reason"] = [_("Only an exited case can be closed.")]
+        elif open_follow_ups(locked).exists() and by.role != "manager":
+            errors["reason"] = [_("Post-exit follow-ups are still open; only a manager may close the case now.")]
+        if not (reason or "").strip():
+            errors.setdefault("reason", []).append(_("Give a reason for closing the case."))
+        if errors:
+            raise ValidationError(errors)
+        today = timezone.localdate()
+        Case.objects.filter(pk=locked.pk).update(closed_on=today)
+        case.closed_on = today
+        return _set_stage(case, locked, by=by, to_stage=Stage.CLOSED, reason=reason.strip(), is_reopening=False)

@@ -19,7 +19,8 @@ from . import access, casefile_services
 from .case_views import apply_errors
 from .casefile import Assessment, AssessmentTemplate
 from .casefile_forms import AssessmentForm, AttachmentForm, GoalProgressForm, record_form_class
-from .forms import ScreeningForm
+from .casefile_services import POST_EXIT_FIELDS
+from .forms import CloseForm, ExitForm, OutcomeRecordForm, ScreeningForm
 from .reads import log_read
 
 
@@ -29,6 +30,7 @@ class Section:
     slug: str
     title: str
     columns: tuple[str, ...]  # model field names shown in the list
+    creatable: bool = True  # outcomes are made by the exit, not added by hand
 
 
 SECTIONS = [
@@ -121,7 +123,7 @@ def record_list(request: HttpRequest, case_id: int, slug: str) -> HttpResponse:
             "section": section,
             "headers": headers,
             "table": table,
-            "can_add": access.can_write_record(request.user, case, section.key),
+            "can_add": section.creatable and access.can_write_record(request.user, case, section.key),
             "sections": visible_sections(request.user, case),
         },
     )
@@ -131,7 +133,7 @@ def record_create(request: HttpRequest, case_id: int, slug: str) -> HttpResponse
     case, section = _case_and_section(request, case_id, slug)
     if section.key == "assessment":
         return assessment_create(request, case)
-    if not access.can_write_record(request.user, case, section.key):
+    if not section.creatable or not access.can_write_record(request.user, case, section.key):
         raise Http404
     form = record_form_class(section.key)(request.POST or None, case=case)
     if request.method == "POST" and form.is_valid():
@@ -166,6 +168,9 @@ def record_detail(request: HttpRequest, case_id: int, slug: str, pk: int) -> Htt
     record = _get_record(request, case, section, pk)
     model = type(record)
     names = [f.name for f in model._meta.concrete_fields if f.name not in {"id", "case"}]
+    if section.key == "outcome":
+        allowed = access.outcome_fields_for(request.user, case)
+        names = [n for n in names if allowed is None or n in allowed]
     fields = [(model._meta.get_field(n).verbose_name, _cell(record, n)) for n in names]
     context = {
         "case": case,
@@ -180,6 +185,11 @@ def record_detail(request: HttpRequest, case_id: int, slug: str, pk: int) -> Htt
         "attachment_form": AttachmentForm(),
         "sections": visible_sections(request.user, case),
     }
+    if section.key == "outcome" and record.kind != "exit" and access.can_write_record(request.user, case, "outcome"):
+        context["outcome_form"] = OutcomeRecordForm(
+            prefix="outcome",
+            initial={"recorded_on": timezone.localdate(), **{n: getattr(record, n) for n in POST_EXIT_FIELDS}},
+        )
     if section.key == "goal":
         context["progress"] = record.progress.select_related("recorded_by")
         context["progress_form"] = GoalProgressForm(initial={"date": timezone.localdate()})
@@ -190,8 +200,8 @@ def record_detail(request: HttpRequest, case_id: int, slug: str, pk: int) -> Htt
 
 def record_edit(request: HttpRequest, case_id: int, slug: str, pk: int) -> HttpResponse:
     case, section = _case_and_section(request, case_id, slug)
-    if section.key == "assessment":
-        raise Http404  # assessments are kept as recorded; a new one is made instead
+    if not section.creatable or section.key == "assessment":
+        raise Http404  # assessments are kept as recorded; outcomes are recorded on their own page
     record = _get_record(request, case, section, pk)
     if not access.can_write_record(request.user, case, section.key, record):
         raise Http404
@@ -236,6 +246,72 @@ def goal_progress(request: HttpRequest, case_id: int, pk: int) -> HttpResponse:
     else:
         messages.error(request, " ".join(str(e) for errs in form.errors.values() for e in errs))
     return redirect(_detail_url(case, section, goal))
+
+
+@require_POST
+def outcome_record(request: HttpRequest, case_id: int, pk: int) -> HttpResponse:
+    case, section = _case_and_section(request, case_id, "outcomes")
+    outcome = _get_record(request, case, section, pk)
+    if not access.can_write_record(request.user, case, "outcome", outcome):
+        raise Http404
+    form = OutcomeRecordForm(request.POST, prefix="outcome")
+    if form.is_valid():
+        try:
+            casefile_services.outcome_record(
+                outcome=outcome,
+                by=request.user,
+                recorded_on=form.cleaned_data["recorded_on"],
+                data=form.data_for_service(),
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, _("Follow-up recorded."))
+    else:
+        messages.error(request, " ".join(str(e) for errs in form.errors.values() for e in errs))
+    return redirect(_detail_url(case, section, outcome))
+
+
+@require_POST
+def case_exit(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = access.get_case_for_user(request.user, case_id)
+    if not access.can_move_stage(request.user, case):
+        raise Http404
+    form = ExitForm(request.POST, prefix="exit")
+    if form.is_valid():
+        try:
+            casefile_services.case_exit(
+                case=case,
+                by=request.user,
+                reason=form.cleaned_data["reason"],
+                exited_on=form.cleaned_data["exited_on"],
+                outcome=form.outcome(),
+            )
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            messages.success(request, _("The exit is recorded; follow-ups are due at 6, 12 and 24 months."))
+            return redirect(case)
+    messages.error(request, " ".join(str(e) for errs in form.errors.values() for e in errs))
+    return redirect(case)
+
+
+@require_POST
+def case_close(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = access.get_case_for_user(request.user, case_id)
+    if not access.can_move_stage(request.user, case):
+        raise Http404
+    form = CloseForm(request.POST, prefix="close")
+    if form.is_valid():
+        try:
+            casefile_services.case_close(case=case, by=request.user, reason=form.cleaned_data["reason"])
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            messages.success(request, _("The case is closed and read-only."))
+            return redirect(case)
+    messages.error(request, " ".join(str(e) for errs in form.errors.values() for e in errs))
+    return redirect(case)
 
 
 # --- Assessments ----------------------------------------------------------------------
@@ -451,6 +527,9 @@ def intake_queue(request: HttpRequest) -> HttpResponse:
 urlpatterns = [
     path("intake/", intake_queue, name="intake"),
     path("cases/<int:case_id>/screen/", case_screen, name="case-screen"),
+    path("cases/<int:case_id>/exit/", case_exit, name="case-exit"),
+    path("cases/<int:case_id>/close/", case_close, name="case-close"),
+    path("cases/<int:case_id>/outcomes/<int:pk>/record/", outcome_record, name="outcome-record"),
     path("cases/<int:case_id>/documents/", case_documents, name="case-documents"),
     path("cases/<int:case_id>/attachments/", attachment_upload, name="attachment-upload"),
     path("attachments/<int:pk>/download/", attachment_download, name="attachment-download"),

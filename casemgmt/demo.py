@@ -15,6 +15,7 @@ from faker import Faker
 from accounts.models import City, Organisation, User
 
 from .casefile import GoalDomain
+from .casefile_services import case_close, case_exit, outcome_record
 from .models import Case, Eligibility, LegalStatus, ReferralSource, Stage, TeamRole
 from .services import case_move_stage, case_open, team_member_add
 
@@ -113,7 +114,10 @@ def seed_cases() -> int:
     created = 0
     for index, (organisation, lead, opener) in enumerate(plan):
         given, family = rng.choice(GIVEN), rng.choice(FAMILY)
-        referral_date = timezone.localdate() - datetime.timedelta(days=rng.randint(10, 700))
+        target = working[index % len(working)] if index % 10 else Stage.REFERRAL
+        # closed cases exited more than two years ago, so all their follow-ups could be done
+        oldest = 1000 if lead and target == Stage.CLOSED else 700
+        referral_date = timezone.localdate() - datetime.timedelta(days=rng.randint(oldest - 200, oldest))
         source = rng.choice(ReferralSource.values)
         case = case_open(
             by=users[opener],
@@ -144,7 +148,7 @@ def seed_cases() -> int:
             continue  # new referrals wait in the manager's intake queue
         if lead == "caseworker" and index % 3 == 0:
             team_member_add(case=case, by=users[lead], user=users["placement"], role=TeamRole.PLACEMENT_OFFICER)
-        path = PATHS[working[index % len(working)] if index % 10 else Stage.REFERRAL]
+        path = PATHS[target]
         seeded_file = False
         for stage in path:
             if stage == Stage.SCREENING:
@@ -153,12 +157,55 @@ def seed_cases() -> int:
             if stage in (Stage.ASSESSMENT, Stage.DECLINED) and path[0] == Stage.SCREENING:
                 decision = Eligibility.ACCEPT if stage == Stage.ASSESSMENT else Eligibility.REFER_ELSEWHERE
                 Case.objects.filter(pk=case.pk).update(eligibility=decision, eligibility_reason=_reason_for(stage))
-            case_move_stage(case=case, by=users[lead], to_stage=stage, reason=_reason_for(stage))
+            if stage == Stage.EXITED:
+                exit_demo_case(
+                    case=case,
+                    lead=users[lead],
+                    rng=rng,
+                    referral_date=referral_date,
+                    record_follow_ups=target == Stage.CLOSED,
+                )
+            elif stage == Stage.CLOSED:
+                case_close(case=case, by=users[lead], reason=_reason_for(stage))
+            else:
+                case_move_stage(case=case, by=users[lead], to_stage=stage, reason=_reason_for(stage))
             if stage == Stage.ACTIVE and not seeded_file:
                 # the file is written while the case is open; exits and closures come after
                 seed_case_file(case=case, lead=users[lead], rng=rng, probation=probation, referral_date=referral_date)
                 seeded_file = True
     return created
+
+
+def exit_demo_case(*, case, lead, rng, referral_date, record_follow_ups: bool) -> None:
+    from .casefile import Outcome
+
+    exited_on = min(referral_date + datetime.timedelta(days=rng.randint(60, 150)), timezone.localdate())
+    case_exit(
+        case=case,
+        by=lead,
+        reason=rng.choice(["goals_met", "goals_met", "moved", "withdrew"]),
+        exited_on=exited_on,
+        outcome={
+            "employment": rng.choice(Outcome.Employment.values),
+            "housing": rng.choice(Outcome.Housing.values),
+            "education": rng.choice(Outcome.Education.values),
+            "family": rng.choice(Outcome.Family.values),
+        },
+    )
+    today = timezone.localdate()
+    for outcome in Outcome.objects.filter(case=case, recorded_on__isnull=True).order_by("due_on"):
+        if record_follow_ups or outcome.due_on <= today:
+            outcome_record(
+                outcome=outcome,
+                by=lead,
+                recorded_on=min(outcome.due_on, today),
+                data={
+                    "employment": rng.choice(Outcome.Employment.values),
+                    "housing": rng.choice(Outcome.Housing.values),
+                    "reoffended": rng.random() < 0.1,
+                    "relapse": rng.random() < 0.1,
+                },
+            )
 
 
 NOTE_TEXTS = [

@@ -8,7 +8,7 @@ from accounts.forms import StyledForm
 from accounts.models import City, Organisation
 
 from .access import GROUP_FIELDS
-from .models import LANGUAGES, Eligibility, LegalStatus, ReferralSource, Stage, TeamRole
+from .models import LANGUAGES, Eligibility, ExitReason, LegalStatus, ReferralSource, Stage, TeamRole
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -105,7 +105,10 @@ class StageForm(StyledForm):
 
     def __init__(self, *args, case, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["to_stage"].choices = [(s, Stage(s).label) for s in case.allowed_transitions()]
+        # exits and closures have their own forms
+        self.fields["to_stage"].choices = [
+            (s, Stage(s).label) for s in case.allowed_transitions() if s not in (Stage.EXITED, Stage.CLOSED)
+        ]
 
 
 class ReopenForm(StyledForm):
@@ -175,3 +178,58 @@ class ScreeningForm(StyledForm):
     first_contact_date = forms.DateField(label=_("First contact"), widget=DATE)
     decision = forms.ChoiceField(label=_("Eligibility decision"), choices=Eligibility.choices, widget=forms.RadioSelect)
     reason = forms.CharField(label=_("Reason for the decision"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class OutcomeFieldsMixin(forms.Form):
+    education = forms.ChoiceField(label=_("Education"), required=False)
+    employment = forms.ChoiceField(label=_("Employment"), required=False)
+    housing = forms.ChoiceField(label=_("Housing"), required=False)
+    family = forms.ChoiceField(label=_("Family"), required=False)
+    legal_status = forms.ChoiceField(label=_("Legal status"), required=False, choices=[("", "—"), *LegalStatus.choices])
+    notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, **kwargs):
+        from .casefile import Outcome
+
+        super().__init__(*args, **kwargs)
+        for name, choices in (
+            ("education", Outcome.Education),
+            ("employment", Outcome.Employment),
+            ("housing", Outcome.Housing),
+            ("family", Outcome.Family),
+        ):
+            self.fields[name].choices = [("", "—"), *choices.choices]
+
+    def outcome(self) -> dict:
+        return {
+            name: self.cleaned_data[name]
+            for name in ("education", "employment", "housing", "family", "legal_status", "notes")
+        }
+
+
+class ExitForm(StyledForm, OutcomeFieldsMixin):
+    reason = forms.ChoiceField(label=_("Exit reason"), choices=ExitReason.choices)
+    exited_on = forms.DateField(label=_("Exit date"), widget=DATE)
+
+    field_order = ["reason", "exited_on"]
+
+
+class CloseForm(StyledForm):
+    reason = forms.CharField(
+        label=_("Why is the case closed?"), widget=forms.Textarea(attrs={"rows": 2}), max_length=2000
+    )
+
+
+class OutcomeRecordForm(StyledForm, OutcomeFieldsMixin):
+    recorded_on = forms.DateField(label=_("Follow-up date"), widget=DATE)
+    reoffended = forms.NullBooleanField(label=_("Re-offended since the exit"), required=False)
+    relapse = forms.NullBooleanField(label=_("Relapse (re-engagement, threats)"), required=False)
+
+    field_order = ["recorded_on"]
+
+    def data_for_service(self) -> dict:
+        return {
+            **self.outcome(),
+            "reoffended": self.cleaned_data["reoffended"],
+            "relapse": self.cleaned_data["relapse"],
+        }

@@ -159,6 +159,15 @@ class LegalStatus(models.TextChoices):
     PROBATION = "probation", _("On probation or parole")
 
 
+class ExitReason(models.TextChoices):
+    GOALS_MET = "goals_met", _("Goals met")
+    WITHDREW = "withdrew", _("Withdrew")
+    MOVED = "moved", _("Moved away")
+    REOFFENDED = "reoffended", _("Re-offended")
+    DIED = "died", _("Died")
+    PROGRAM_ENDED = "program_ended", _("Program ended")
+
+
 class CaseQuerySet(models.QuerySet):
     def open(self) -> CaseQuerySet:
         return self.exclude(stage__in=[Stage.CLOSED, Stage.DECLINED])
@@ -198,6 +207,10 @@ class Case(models.Model):
     )
     sentence_ends_on = models.DateField(_("sentence ends on"), null=True, blank=True)
     legal_conditions = models.TextField(_("probation or parole conditions"), blank=True)
+    # Exit and closure
+    exit_reason = models.CharField(_("exit reason"), max_length=16, choices=ExitReason.choices, blank=True)
+    exited_on = models.DateField(_("exited on"), null=True, blank=True)
+    closed_on = models.DateField(_("closed on"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -194,7 +194,20 @@ def case_history(*, case: Case, groups: frozenset[str], user: User | None = None
     return entries
 
 
-RECORD_HISTORY_FIELDS = {"assessment": ("assessed_on", "risk_band", "summary")}
+RECORD_HISTORY_FIELDS = {
+    "assessment": ("assessed_on", "risk_band", "summary"),
+    "outcome": (
+        "kind",
+        "due_on",
+        "recorded_on",
+        "education",
+        "employment",
+        "housing",
+        "family",
+        "reoffended",
+        "relapse",
+    ),
+}
 
 
 def _record_history(*, case: Case, groups: frozenset[str], user: User, users: dict) -> list[HistoryEntry]:

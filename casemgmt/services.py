@@ -189,6 +189,12 @@ def case_move_stage(*, case: Case, by: User, to_stage: str, reason: str) -> Case
                     }
                 }
             )
+        if to_stage in (Stage.EXITED, Stage.CLOSED):
+            # An exit carries its reason and outcome snapshot, a closure its own rules: see
+            # casefile_services.case_exit and case_close.
+            raise ValidationError(
+                {"to_stage": _("Record the exit or the closure with its own form: it needs more than a reason.")}
+            )
         return _set_stage(case, locked, by=by, to_stage=to_stage, reason=reason, is_reopening=False)
 
 

@@ -5,9 +5,8 @@ from playwright.sync_api import expect
 from casemgmt.casefile import Goal
 from casemgmt.default_template import ensure_default_template
 from casemgmt.models import Case, Stage
-from casemgmt.services import case_move_stage
 from tests.browser.conftest import log_in
-from tests.factories import northern_case
+from tests.factories import case_move_stage, northern_case
 
 
 def test_caseworker_screens_a_referral_records_an_assessment_and_adds_a_goal(page, demo):

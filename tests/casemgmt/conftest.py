@@ -8,7 +8,7 @@ from casemgmt.casefile import AssessmentTemplate
 from casemgmt.casefile_services import assessment_record, record_create
 from casemgmt.default_template import ensure_default_template
 from casemgmt.models import Stage
-from casemgmt.services import case_move_stage
+from tests.factories import case_move_stage
 
 TODAY = timezone.localdate
 

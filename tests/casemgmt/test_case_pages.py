@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from casemgmt.models import AccessLog, Stage
-from casemgmt.services import case_move_stage
+from tests.factories import case_move_stage
 
 ALL = ["caseworker", "placement", "colleague", "manager", "auditor", "admin", "caseworker2", "authority", "anonymous"]
 

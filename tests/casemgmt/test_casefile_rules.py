@@ -15,8 +15,9 @@ from rest_framework.test import APIClient
 from casemgmt import casefile_services as cs
 from casemgmt.casefile import Assessment, AssessmentAnswer, AssessmentItem, Attachment, Note
 from casemgmt.models import Stage
-from casemgmt.services import case_move_stage, case_reopen, team_member_add
+from casemgmt.services import case_reopen, team_member_add
 from tests.casemgmt.conftest import answers_for
+from tests.factories import case_move_stage
 
 PDF = b"%PDF-1.4\n%test\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 20

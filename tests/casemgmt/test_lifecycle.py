@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from casemgmt import services
 from casemgmt.models import TRANSITIONS, Stage, StageChange
+from tests.factories import case_move_stage as walk
 from tests.factories import northern_case
 
 WALK = [Stage.SCREENING, Stage.ASSESSMENT, Stage.ACTIVE, Stage.REVIEW, Stage.ACTIVE, Stage.EXITED, Stage.CLOSED]
@@ -13,7 +14,7 @@ WALK = [Stage.SCREENING, Stage.ASSESSMENT, Stage.ACTIVE, Stage.REVIEW, Stage.ACT
 
 def test_a_case_walks_the_whole_lifecycle_and_each_move_is_recorded(demo, case):
     for stage in WALK:
-        services.case_move_stage(case=case, by=demo["caseworker"], to_stage=stage, reason=f"to {stage}")
+        walk(case=case, by=demo["caseworker"], to_stage=stage, reason=f"to {stage}")
     case.refresh_from_db()
     assert case.stage == Stage.CLOSED
     moves = list(StageChange.objects.filter(case=case).order_by("changed_at", "pk").values_list("to_stage", flat=True))
@@ -32,7 +33,7 @@ def test_a_case_walks_the_whole_lifecycle_and_each_move_is_recorded(demo, case):
 )
 def test_illegal_transitions_are_refused_with_a_clear_message(demo, case, path, illegal):
     for stage in path:
-        services.case_move_stage(case=case, by=demo["caseworker"], to_stage=stage, reason="walk")
+        walk(case=case, by=demo["caseworker"], to_stage=stage, reason="walk")
     with pytest.raises(ValidationError) as caught:
         services.case_move_stage(case=case, by=demo["caseworker"], to_stage=illegal, reason="jump")
     message = caught.value.message_dict["to_stage"][0]
@@ -64,7 +65,7 @@ def test_the_page_shows_the_refusal_next_to_the_field(client, caseworker, case):
 
 def test_closed_cases_are_read_only(demo, case):
     for stage in (Stage.SCREENING, Stage.ASSESSMENT, Stage.ACTIVE, Stage.EXITED, Stage.CLOSED):
-        services.case_move_stage(case=case, by=demo["caseworker"], to_stage=stage, reason="walk")
+        walk(case=case, by=demo["caseworker"], to_stage=stage, reason="walk")
     with pytest.raises(ValidationError, match="read-only"):
         services.case_profile_update(case=case, by=demo["caseworker"], changes={"phone": "1"})
     with pytest.raises(ValidationError, match="read-only"):
@@ -73,7 +74,7 @@ def test_closed_cases_are_read_only(demo, case):
 
 def test_closed_case_page_offers_no_edit(client, demo, case):
     for stage in (Stage.SCREENING, Stage.ASSESSMENT, Stage.ACTIVE, Stage.EXITED, Stage.CLOSED):
-        services.case_move_stage(case=case, by=demo["caseworker"], to_stage=stage, reason="walk")
+        walk(case=case, by=demo["caseworker"], to_stage=stage, reason="walk")
     client.force_login(demo["caseworker"])
     assert client.get(reverse("case-edit", args=[case.pk])).status_code == 404
     html = client.get(reverse("case-detail", args=[case.pk])).content.decode()
@@ -87,7 +88,7 @@ def test_reopening_is_recorded_and_returns_to_assessment_without_a_current_asses
     if last == Stage.CLOSED:
         path.append(Stage.CLOSED)
     for stage in path:
-        services.case_move_stage(case=case, by=demo["caseworker"], to_stage=stage, reason="walk")
+        walk(case=case, by=demo["caseworker"], to_stage=stage, reason="walk")
     services.case_reopen(case=case, by=demo["manager"], reason="Relapse signs; family asks for help")
     case.refresh_from_db()
     assert case.stage == Stage.ASSESSMENT

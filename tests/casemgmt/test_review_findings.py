@@ -6,7 +6,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import Membership, Organisation, Role, User
 from casemgmt.models import AccessLog, Stage
-from casemgmt.services import case_move_stage
+from tests.factories import case_move_stage
 
 
 @pytest.fixture
