@@ -438,6 +438,11 @@ def _rows_for(user: User, read: dict[str, Callable[[User], Q] | None]) -> Q:
     return condition
 
 
+def rows_condition(user: User, key: str) -> Q:
+    """The SQL condition of one record rule, for the rows and for their history versions alike."""
+    return _rows_for(user, RECORD_RULES[key].read)
+
+
 def records_visible_to(user: User, key: str) -> QuerySet:
     """Case-file rows of one kind this user may read, across all their cases, filtered in SQL."""
     model = record_model(key)
@@ -475,9 +480,12 @@ def _attachments_for(user: User) -> Q:
     return condition
 
 
-def can_attach(user: User, case: Case, record_type: str) -> bool:
+def can_attach(user: User, case: Case, record_type: str, record=None) -> bool:
+    """Attaching a file changes the record: the same rule as writing it (a note: its author only)."""
     if case.is_read_only:
         return False
     if record_type == "case":
         return viewer_kind(user, case) in _CW_WRITE | {MANAGER}
+    if record is not None:
+        return can_write_record(user, case, record_type, record)
     return viewer_kind(user, case) in RECORD_RULES[record_type].write

@@ -57,7 +57,7 @@ DATE_ORDER: dict[str, tuple[tuple[str, str], ...]] = {
 }
 
 
-def _validate(key: str, record, case: Case) -> None:
+def _validate(key: str, record, case: Case, *, owner_changed: bool = True) -> None:
     today = timezone.localdate()
     errors: dict[str, list[str]] = {}
     for name in PAST_DATES.get(key, ()):
@@ -72,7 +72,7 @@ def _validate(key: str, record, case: Case) -> None:
             )
     if key == "service_referral" and record.goal_id and record.goal.case_id != case.pk:
         errors.setdefault("goal", []).append(_("This goal belongs to another case."))
-    if key == "goal" and record.owner_id and not _on_team_or_manager(record.owner, case):
+    if key == "goal" and record.owner_id and owner_changed and not _on_team_or_manager(record.owner, case):
         errors.setdefault("owner", []).append(_("The owner must be on the case team."))
     if errors:
         raise ValidationError(errors)
@@ -111,9 +111,10 @@ def record_update(*, key: str, record, by: User, data: dict[str, Any]):
         unknown = set(data) - set(WRITABLE_FIELDS[key])
         if unknown:
             raise ValidationError({name: _("Unknown field.") for name in unknown})
+        owner_changed = "owner" in data and getattr(data["owner"], "pk", None) != getattr(record, "owner_id", None)
         for name, value in data.items():
             setattr(record, name, value)
-        _validate(key, record, record.case)
+        _validate(key, record, record.case, owner_changed=owner_changed)
         record.save()
         return record
 
@@ -322,6 +323,8 @@ def attachment_add(
             record = record_model(record_type).objects.filter(pk=record_id, case=case).first()
             if record is None:
                 raise ValidationError({"record_id": _("No such record on this case.")})
+        if record_type == "case":
+            record_id = None  # a case document points at no record
         attachment = Attachment(
             case=case,
             recorded_by=by,

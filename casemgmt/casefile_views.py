@@ -3,6 +3,7 @@ screening, attachments and the intake queue."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from django.contrib import messages
@@ -181,7 +182,7 @@ def record_detail(request: HttpRequest, case_id: int, slug: str, pk: int) -> Htt
         "attachments": access.records_visible_to(request.user, "attachment").filter(
             case=case, record_type=section.key, record_id=record.pk
         ),
-        "can_attach": access.can_attach(request.user, case, section.key),
+        "can_attach": access.can_attach(request.user, case, section.key, record),
         "attachment_form": AttachmentForm(),
         "sections": visible_sections(request.user, case),
     }
@@ -206,6 +207,7 @@ def record_edit(request: HttpRequest, case_id: int, slug: str, pk: int) -> HttpR
     if not access.can_write_record(request.user, case, section.key, record):
         raise Http404
     form = record_form_class(section.key)(request.POST or None, instance=record, case=case)
+    log_read(request, case, view=f"casefile-{slug}-edit", groups=frozenset({access.RECORD_RULES[section.key].group}))
     if request.method == "POST" and form.is_valid():
         data = form.data_for_service()
         record.refresh_from_db()  # the form wrote the values onto the instance; the service sets them again
@@ -451,16 +453,17 @@ def attachment_upload(request: HttpRequest, case_id: int) -> HttpResponse:
     record_type = request.POST.get("record_type", "case")
     if record_type != "case" and record_type not in access.RECORD_RULES:
         raise Http404
-    record_id = None
+    record_id, record = None, None
     back = reverse("case-documents", args=[case.pk])
     if record_type != "case":
         section = next((s for s in SECTIONS if s.key == record_type), None)
-        if section is None:
+        raw_id = request.POST.get("record_id", "")
+        if section is None or not re.fullmatch(r"[0-9]{1,18}", raw_id):
             raise Http404
-        record = _get_record(request, case, section, request.POST.get("record_id") or 0)
+        record = _get_record(request, case, section, int(raw_id))
         record_id = record.pk
         back = _detail_url(case, section, record)
-    if not access.can_attach(request.user, case, record_type):
+    if not access.can_attach(request.user, case, record_type, record):
         raise Http404
     form = AttachmentForm(request.POST, request.FILES)
     if form.is_valid():

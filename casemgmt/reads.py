@@ -18,3 +18,22 @@ def log_read(request: HttpRequest, case: Case, *, view: str, groups: frozenset[s
         view=view,
         shown=groups if groups is not None else access.visible_groups(request.user, case),
     )
+
+
+def log_reads(request: HttpRequest, case_ids: list[int], *, view: str, groups: frozenset[str]) -> None:
+    """One AccessLog row per case shown in a list response, in one insert."""
+    from .models import AccessLog as Log
+
+    membership = request.user.membership_or_none
+    channel = AccessLog.Channel.API if request.path.startswith("/api/") else AccessLog.Channel.UI
+    Log.objects.bulk_create(
+        Log(
+            user=request.user,
+            organisation_id=membership.organisation_id if membership else None,
+            case_id=case_id,
+            channel=channel,
+            view=view,
+            shown=sorted(groups),
+        )
+        for case_id in sorted(set(case_ids))
+    )

@@ -211,7 +211,7 @@ RECORD_HISTORY_FIELDS = {
 
 
 def _record_history(*, case: Case, groups: frozenset[str], user: User, users: dict) -> list[HistoryEntry]:
-    from .access import RECORD_RULES, record_model, records_visible_to
+    from .access import RECORD_RULES, record_model, rows_condition
     from .casefile_services import WRITABLE_FIELDS
 
     entries: list[HistoryEntry] = []
@@ -219,10 +219,11 @@ def _record_history(*, case: Case, groups: frozenset[str], user: User, users: di
         if not rule.opened_by(groups):
             continue
         model = record_model(key)
-        visible = records_visible_to(user, key).filter(case=case).values("pk")
+        # Each version is judged by the same rule as a live row (its visibility, author, kind and domain
+        # are in the version), so a note that was restricted then shows none of its restricted versions.
         events = list(
             apps.get_model("casemgmt", f"{model.__name__}Event")
-            .objects.filter(case_id=case.pk, pgh_obj_id__in=visible)
+            .objects.filter(rows_condition(user, key), case_id=case.pk)
             .select_related("pgh_context")
             .order_by("pgh_obj_id", "pgh_id")
         )

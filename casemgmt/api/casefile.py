@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import functools
+import re
 
+from django.db.models import Q
 from django.http import FileResponse, Http404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -26,7 +28,7 @@ from casemgmt.casefile import (
 from casemgmt.casefile_forms import MODELS
 from casemgmt.casefile_services import WRITABLE_FIELDS
 from casemgmt.models import Case, Eligibility, Stage
-from casemgmt.reads import log_read
+from casemgmt.reads import log_read, log_reads
 
 CASE_FILTER = [OpenApiParameter("case", int, description="Only rows of this case")]
 
@@ -43,7 +45,7 @@ def _case_filter(request, queryset):
     case_id = request.query_params.get("case")
     if case_id is None:
         return queryset
-    if not case_id.isdigit():
+    if not re.fullmatch(r"[0-9]{1,18}", case_id):
         raise serializers.ValidationError({"case": [_("A case id is a number.")]})
     return queryset.filter(case_id=int(case_id))
 
@@ -56,6 +58,8 @@ def record_serializer_class(key: str) -> type[serializers.ModelSerializer]:
         extra["categories"] = serializers.ListField(
             child=serializers.ChoiceField(choices=DataCategory.choices), allow_empty=False
         )
+    if key in ("goal", "service_referral"):
+        extra["get_fields"] = _scoped_fields
     meta = type(
         "Meta",
         (),
@@ -66,6 +70,23 @@ def record_serializer_class(key: str) -> type[serializers.ModelSerializer]:
         },
     )
     return type(f"{model.__name__}Serializer", (serializers.ModelSerializer,), {"Meta": meta, **extra})
+
+
+def _scoped_fields(self):
+    """Owner and goal choices come from the case, so ids of other cases read as unknown ids."""
+    fields = serializers.ModelSerializer.get_fields(self)
+    case = self.context.get("case")
+    if case is not None and "owner" in fields:
+        from accounts.models import User
+
+        fields["owner"].queryset = User.objects.filter(
+            Q(case_teams__case=case) | Q(membership__organisation_id=case.organisation_id, membership__role="manager")
+        ).distinct()
+    if case is not None and "goal" in fields:
+        from casemgmt.casefile import Goal
+
+        fields["goal"].queryset = Goal.objects.filter(case=case)
+    return fields
 
 
 class RecordViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -83,7 +104,14 @@ class RecordViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 
     @extend_schema(parameters=CASE_FILTER)
     def list(self, request, *args, **kwargs):
-        return super().list(request, *args, **kwargs)
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        log_reads(
+            request,
+            [row.case_id for row in page],
+            view=f"api-{self.key}-list",
+            groups=frozenset({access.RECORD_RULES[self.key].group}),
+        )
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     def retrieve(self, request, *args, **kwargs):
         record = self.get_object()
@@ -96,21 +124,27 @@ class RecordViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         case = case_in_scope(request, request.data.get("case") if hasattr(request.data, "get") else None)
         if not access.can_write_record(request.user, case, self.key):
             raise NotFound
-        serializer = self.get_serializer(data=request.data)
+        serializer = self.get_serializer(data=request.data, context={**self.get_serializer_context(), "case": case})
         serializer.is_valid(raise_exception=True)
         record = casefile_services.record_create(
             key=self.key, case=case, by=request.user, data=dict(serializer.validated_data)
         )
+        log_read(request, case, view=f"api-{self.key}-create", groups=frozenset({access.RECORD_RULES[self.key].group}))
         return Response(self.get_serializer(record).data, status=status.HTTP_201_CREATED)
 
     def partial_update(self, request, *args, **kwargs):
         record = self.get_object()
         if not access.can_write_record(request.user, record.case, self.key, record):
             raise NotFound
-        serializer = self.get_serializer(record, data=request.data, partial=True)
+        serializer = self.get_serializer(
+            record, data=request.data, partial=True, context={**self.get_serializer_context(), "case": record.case}
+        )
         serializer.is_valid(raise_exception=True)
         record = casefile_services.record_update(
             key=self.key, record=record, by=request.user, data=dict(serializer.validated_data)
+        )
+        log_read(
+            request, record.case, view=f"api-{self.key}-update", groups=frozenset({access.RECORD_RULES[self.key].group})
         )
         return Response(self.get_serializer(record).data)
 
@@ -148,6 +182,7 @@ class GoalViewSet(record_viewset("goal")):
             serializer.is_valid(raise_exception=True)
             progress = casefile_services.goal_progress_add(goal=goal, by=request.user, **serializer.validated_data)
             return Response(GoalProgressSerializer(progress).data, status=status.HTTP_201_CREATED)
+        log_read(request, goal.case, view="api-goal-progress", groups=frozenset({access.G.PLAN}))
         return Response(GoalProgressSerializer(goal.progress.all(), many=True).data)
 
 
@@ -263,6 +298,7 @@ class AnswerSerializer(serializers.ModelSerializer):
 
 class AssessmentSerializer(serializers.ModelSerializer):
     answers = AnswerSerializer(many=True)
+    template = serializers.PrimaryKeyRelatedField(queryset=AssessmentTemplate.objects.filter(is_active=True))
 
     class Meta:
         model = Assessment
@@ -369,14 +405,14 @@ class AttachmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         record_type = data.get("record_type") or "case"
         if record_type != "case" and record_type not in access.RECORD_RULES:
             raise serializers.ValidationError({"record_type": [_("Unknown record type.")]})
-        if (
-            record_type != "case"
-            and not access.records_visible_to(request.user, record_type)
-            .filter(pk=data.get("record_id"), case=case)
-            .exists()
-        ):
-            raise serializers.ValidationError({"record_id": [_("No such record on this case.")]})
-        if not access.can_attach(request.user, case, record_type):
+        record = None
+        if record_type != "case":
+            record = (
+                access.records_visible_to(request.user, record_type).filter(pk=data.get("record_id"), case=case).first()
+            )
+            if record is None:
+                raise serializers.ValidationError({"record_id": [_("No such record on this case.")]})
+        if not access.can_attach(request.user, case, record_type, record):
             raise NotFound
         attachment = casefile_services.attachment_add(
             case=case,
