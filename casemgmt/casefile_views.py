@@ -64,6 +64,13 @@ SECTIONS = [
         gettext_lazy("Service referrals"),
         ("kind", "provider", "referred_on", "status", "goal"),
     ),
+    Section(
+        "outcome",
+        "outcomes",
+        gettext_lazy("Outcomes"),
+        ("kind", "episode", "due_on", "recorded_on", "employment"),
+        creatable=False,
+    ),
 ]
 BY_SLUG = {s.slug: s for s in SECTIONS}
 

@@ -24,6 +24,7 @@ from casemgmt.casefile import (
     Attachment,
     DataCategory,
     GoalProgress,
+    Outcome,
 )
 from casemgmt.casefile_forms import MODELS
 from casemgmt.casefile_services import WRITABLE_FIELDS
@@ -437,3 +438,89 @@ class AttachmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         )
         response["X-Content-Type-Options"] = "nosniff"
         return response
+
+
+# --- Post-exit outcomes ---------------------------------------------------------------------
+
+
+class OutcomeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Outcome
+        fields = [
+            "id",
+            "case",
+            "kind",
+            "episode",
+            "due_on",
+            "recorded_on",
+            "education",
+            "employment",
+            "housing",
+            "family",
+            "legal_status",
+            "reoffended",
+            "relapse",
+            "notes",
+            "recorded_by",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    def to_representation(self, outcome):
+        data = super().to_representation(outcome)
+        per_case = self.context.setdefault("_outcome_fields", {})  # one policy question per case, not per row
+        if outcome.case_id not in per_case:
+            per_case[outcome.case_id] = access.outcome_fields_for(self.context["request"].user, outcome.case)
+        allowed = per_case[outcome.case_id]
+        return data if allowed is None else {k: v for k, v in data.items() if k in allowed}
+
+
+class OutcomeRecordSerializer(serializers.Serializer):
+    recorded_on = serializers.DateField()
+    education = serializers.CharField(required=False, allow_blank=True)
+    employment = serializers.CharField(required=False, allow_blank=True)
+    housing = serializers.CharField(required=False, allow_blank=True)
+    family = serializers.CharField(required=False, allow_blank=True)
+    legal_status = serializers.CharField(required=False, allow_blank=True)
+    reoffended = serializers.BooleanField(required=False, allow_null=True)
+    relapse = serializers.BooleanField(required=False, allow_null=True)
+    notes = serializers.CharField(required=False, allow_blank=True)
+
+
+class OutcomeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """The exit snapshot and the post-exit follow-ups (6, 12, 24 months) of the cases visible to the caller.
+
+    Placement officers on the team read the employment field only."""
+
+    serializer_class = OutcomeSerializer
+    queryset = Outcome.objects.none()
+    lookup_value_regex = r"\d+"
+
+    def get_queryset(self):
+        rows = access.records_visible_to(self.request.user, "outcome").select_related("case")
+        return _case_filter(self.request, rows) if self.action == "list" else rows
+
+    @extend_schema(parameters=CASE_FILTER)
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.get_queryset())
+        log_reads(request, [row.case_id for row in page], view="api-outcome-list", groups=frozenset({"outcomes"}))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def retrieve(self, request, *args, **kwargs):
+        outcome = self.get_object()
+        log_read(request, outcome.case, view="api-outcome-detail", groups=frozenset({"outcomes"}))
+        return Response(self.get_serializer(outcome).data)
+
+    @extend_schema(request=OutcomeRecordSerializer, responses=OutcomeSerializer)
+    @action(detail=True, methods=["post"])
+    def record(self, request, pk=None):
+        """Fill in a post-exit follow-up."""
+        outcome = self.get_object()
+        if not access.can_write_record(request.user, outcome.case, "outcome", outcome):
+            raise NotFound
+        serializer = OutcomeRecordSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        recorded_on = data.pop("recorded_on")
+        outcome = casefile_services.outcome_record(outcome=outcome, by=request.user, recorded_on=recorded_on, data=data)
+        return Response(self.get_serializer(outcome).data)

@@ -12,9 +12,9 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from accounts.models import City, Organisation, User
-from casemgmt import access, selectors, services
+from casemgmt import access, casefile_services, selectors, services
 from casemgmt.access import TEAM_ROLE_OF_MEMBERSHIP, G
-from casemgmt.models import LANGUAGES, Case, CaseTeamMember, ReferralSource, Stage, TeamRole
+from casemgmt.models import LANGUAGES, Case, CaseTeamMember, ExitReason, ReferralSource, Stage, TeamRole
 from casemgmt.reads import log_read
 
 # API fields per field group: the model fields of the policy, plus the lead's contact with the code.
@@ -106,6 +106,21 @@ class TransitionSerializer(serializers.Serializer):
 
 class ReopenSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000)
+
+
+class OutcomeInSerializer(serializers.Serializer):
+    education = serializers.CharField(required=False, allow_blank=True)
+    employment = serializers.CharField(required=False, allow_blank=True)
+    housing = serializers.CharField(required=False, allow_blank=True)
+    family = serializers.CharField(required=False, allow_blank=True)
+    legal_status = serializers.CharField(required=False, allow_blank=True)
+    notes = serializers.CharField(required=False, allow_blank=True)
+
+
+class ExitSerializer(serializers.Serializer):
+    reason = serializers.ChoiceField(choices=ExitReason.choices)
+    exited_on = serializers.DateField()
+    outcome = OutcomeInSerializer(required=False, default=dict)
 
 
 class CaseFilterSerializer(serializers.Serializer):
@@ -244,6 +259,18 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
     def reopen(self, request, pk=None):
         """Re-open an exited or closed case (lead or manager)."""
         return self._stage_action(request, ReopenSerializer, services.case_reopen)
+
+    @extend_schema(request=ExitSerializer, responses=CaseSerializer)
+    @action(detail=True, methods=["post"])
+    def exit(self, request, pk=None):
+        """Record the exit with its outcome snapshot; follow-ups fall due at 6, 12 and 24 months."""
+        return self._stage_action(request, ExitSerializer, casefile_services.case_exit)
+
+    @extend_schema(request=ReopenSerializer, responses=CaseSerializer)
+    @action(detail=True, methods=["post"])
+    def close(self, request, pk=None):
+        """Close an exited case (after its follow-ups, or earlier by a manager); it becomes read-only."""
+        return self._stage_action(request, ReopenSerializer, casefile_services.case_close)
 
     @extend_schema(responses=TeamMemberSerializer(many=True), methods=["GET"])
     @extend_schema(request=TeamMemberSerializer, responses=TeamMemberSerializer, methods=["POST"])

@@ -14,6 +14,7 @@ router.register("assessment-templates", casefile.AssessmentTemplateViewSet, base
 router.register("assessments", casefile.AssessmentViewSet, basename="api-assessment")
 router.register("goals", casefile.GoalViewSet, basename="api-goal")
 router.register("attachments", casefile.AttachmentViewSet, basename="api-attachment")
+router.register("post-exit-outcomes", casefile.OutcomeViewSet, basename="api-outcome")
 for _key, _path in [
     ("note", "notes"),
     ("legal_event", "legal-events"),
