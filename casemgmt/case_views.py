@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from . import access, selectors, services
+from . import access, selectors, services, timeline
 from .access import G
 from .forms import (
     CaseFilterForm,
@@ -269,6 +269,29 @@ def case_history(request: HttpRequest, case_id: int) -> HttpResponse:
     return render(request, "cases/history.html", {"case": case, "page": page, "reads": reads})
 
 
+def case_timeline(request: HttpRequest, case_id: int) -> HttpResponse:
+    """Everything that happened on the case, newest first, as far as the viewer may see it."""
+    case = access.get_case_for_user(request.user, case_id)
+    try:
+        page = max(1, int(request.GET.get("page", "1")))
+    except ValueError:
+        page = 1
+    size = 50
+    events = timeline.case_timeline(request.user, case, offset=(page - 1) * size, limit=size + 1)
+    log_read(request, case, view="case-timeline")
+    return render(
+        request,
+        "cases/timeline.html",
+        {
+            "case": case,
+            "events": events[:size],
+            "page": page,
+            "has_next": len(events) > size,
+            "sections": visible_sections(request.user, case),
+        },
+    )
+
+
 def access_log(request: HttpRequest) -> HttpResponse:
     """Managers and the organisation's auditor: who read which case, without case content."""
     if not access.can_see_access_log_page(request.user):
@@ -288,5 +311,6 @@ urlpatterns = [
     path("cases/<int:case_id>/team/", team_add, name="case-team-add"),
     path("cases/<int:case_id>/team/<int:member_id>/remove/", team_remove, name="case-team-remove"),
     path("cases/<int:case_id>/history/", case_history, name="case-history"),
+    path("cases/<int:case_id>/timeline/", case_timeline, name="case-timeline"),
     path("audit/access-log/", access_log, name="access-log"),
 ]

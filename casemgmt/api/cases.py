@@ -12,7 +12,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from accounts.models import City, Organisation, User
-from casemgmt import access, casefile_services, selectors, services
+from casemgmt import access, casefile_services, selectors, services, timeline
 from casemgmt.access import TEAM_ROLE_OF_MEMBERSHIP, G
 from casemgmt.models import LANGUAGES, Case, CaseTeamMember, ExitReason, ReferralSource, Stage, TeamRole
 from casemgmt.reads import log_read
@@ -121,6 +121,13 @@ class ExitSerializer(serializers.Serializer):
     reason = serializers.ChoiceField(choices=ExitReason.choices)
     exited_on = serializers.DateField()
     outcome = OutcomeInSerializer(required=False, default=dict)
+
+
+class TimelineEventSerializer(serializers.Serializer):
+    at = serializers.DateTimeField()
+    kind = serializers.CharField()
+    title = serializers.CharField()
+    detail = serializers.CharField()
 
 
 class CaseFilterSerializer(serializers.Serializer):
@@ -271,6 +278,29 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
     def close(self, request, pk=None):
         """Close an exited case (after its follow-ups, or earlier by a manager); it becomes read-only."""
         return self._stage_action(request, ReopenSerializer, casefile_services.case_close)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("page", int, description="Page number, newest first")],
+        responses=TimelineEventSerializer(many=True),
+    )
+    @action(detail=True, methods=["get"], pagination_class=None)
+    def timeline(self, request, pk=None):
+        """Everything that happened on the case, newest first, filtered by what the caller may see."""
+        case = self.get_object()
+        page = request.query_params.get("page", "1")
+        if not page.isdecimal() or not 1 <= int(page) <= 10_000:
+            raise serializers.ValidationError({"page": [_("A page number from 1.")]})
+        page, size = int(page), 50
+        events = timeline.case_timeline(request.user, case, offset=(page - 1) * size, limit=size + 1)
+        log_read(request, case, view="api-case-timeline")
+        base = request.build_absolute_uri(request.path)
+        return Response(
+            {
+                "results": TimelineEventSerializer(events[:size], many=True).data,
+                "next": f"{base}?page={page + 1}" if len(events) > size else None,
+                "previous": f"{base}?page={page - 1}" if page > 1 else None,
+            }
+        )
 
     @extend_schema(responses=TeamMemberSerializer(many=True), methods=["GET"])
     @extend_schema(request=TeamMemberSerializer, responses=TeamMemberSerializer, methods=["POST"])

@@ -1,0 +1,132 @@
+"""The timeline: one chronological view, filtered per viewer, paginated, open to other apps."""
+
+import datetime
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from casemgmt import casefile_services as cs
+from casemgmt import timeline
+from casemgmt.services import team_member_add
+from tests.casemgmt.test_case_pages import ALL
+
+YESTERDAY = timezone.localdate() - datetime.timedelta(days=1)
+
+
+def _kinds(api, case):
+    response = api.get(f"/api/v1/cases/{case.pk}/timeline/")
+    return response, {e["kind"] for e in response.json()["results"]} if response.status_code == 200 else set()
+
+
+@pytest.mark.parametrize(
+    ("username", "kinds"),
+    [
+        ("caseworker", {"stage", "assessment", "note", "legal_event", "relapse_event", "consent", "service_referral"}),
+        ("manager", {"stage", "assessment", "note", "legal_event", "relapse_event", "consent", "service_referral"}),
+        ("placement", {"stage", "note"}),  # team notes; the legal event is a hearing, not a condition
+    ],
+)
+def test_timeline_per_role(demo, records, active_case, username, kinds):
+    api = APIClient()
+    api.force_authenticate(demo[username])
+    response, seen = _kinds(api, active_case)
+    assert response.status_code == 200
+    assert seen == kinds
+
+
+@pytest.mark.parametrize("viewer", ALL, indirect=True)
+def test_timeline_role_matrix(client, records, active_case, viewer, request):
+    name = request.node.callspec.params["viewer"]
+    if viewer is not None:
+        client.force_login(viewer)
+    expected = 302 if name == "anonymous" else 200 if name in {"caseworker", "placement", "manager"} else 404
+    assert client.get(reverse("case-timeline", args=[active_case.pk])).status_code == expected
+
+
+def test_restricted_notes_stay_out_of_the_timeline(demo, active_case):
+    team_member_add(case=active_case, by=demo["caseworker"], user=demo["colleague"], role="caseworker")
+    cs.record_create(
+        key="note",
+        case=active_case,
+        by=demo["colleague"],
+        data={"kind": "call", "date": YESTERDAY, "visibility": "restricted", "text": "PRIVATE-TEXT"},
+    )
+    for username, visible in (("manager", False), ("placement", False), ("colleague", True), ("caseworker", True)):
+        api = APIClient()
+        api.force_authenticate(demo[username])
+        body = str(api.get(f"/api/v1/cases/{active_case.pk}/timeline/").json())
+        assert ("PRIVATE-TEXT" in body) == visible, username
+
+
+def test_stage_reasons_only_for_referral_readers(demo, active_case):
+    api = APIClient()
+    api.force_authenticate(demo["placement"])
+    details = [
+        e["detail"]
+        for e in api.get(f"/api/v1/cases/{active_case.pk}/timeline/").json()["results"]
+        if e["kind"] == "stage"
+    ]
+    assert details
+    assert not any(details)
+
+
+def test_pagination_and_order(demo, active_case):
+    for i in range(60):
+        cs.record_create(
+            key="note",
+            case=active_case,
+            by=demo["caseworker"],
+            data={
+                "kind": "call",
+                "date": YESTERDAY - datetime.timedelta(days=i),
+                "visibility": "team",
+                "text": f"n{i}",
+            },
+        )
+    api = APIClient()
+    api.force_authenticate(demo["caseworker"])
+    first = api.get(f"/api/v1/cases/{active_case.pk}/timeline/").json()
+    second = api.get(first["next"]).json()
+    assert len(first["results"]) == 50
+    assert first["previous"] is None
+    assert second["previous"]
+    stamps = [e["at"] for e in first["results"] + second["results"]]
+    assert stamps == sorted(stamps, reverse=True)
+    assert api.get(f"/api/v1/cases/{active_case.pk}/timeline/", {"page": "x"}).status_code == 400
+
+
+def test_other_apps_register_their_events(demo, active_case):
+    def mentoring(user, case, limit):
+        return [timeline.TimelineEvent(timezone.now(), "mentoring", "Mentoring session")]
+
+    timeline.register(mentoring)
+    try:
+        api = APIClient()
+        api.force_authenticate(demo["caseworker"])
+        kinds = {e["kind"] for e in api.get(f"/api/v1/cases/{active_case.pk}/timeline/").json()["results"]}
+        assert "mentoring" in kinds
+    finally:
+        timeline.SOURCES.remove(mentoring)
+
+
+def test_timeline_queries_do_not_grow_with_events(client, demo, active_case):
+    client.force_login(demo["caseworker"])
+
+    def count():
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(reverse("case-timeline", args=[active_case.pk])).status_code == 200
+        return len(ctx.captured_queries)
+
+    few = count()
+    for i in range(30):
+        cs.record_create(
+            key="note",
+            case=active_case,
+            by=demo["caseworker"],
+            data={"kind": "call", "date": YESTERDAY, "visibility": "team", "text": f"n{i}"},
+        )
+    assert count() == few
