@@ -489,3 +489,25 @@ def can_attach(user: User, case: Case, record_type: str, record=None) -> bool:
     if record is not None:
         return can_write_record(user, case, record_type, record)
     return viewer_kind(user, case) in RECORD_RULES[record_type].write
+
+
+# --- Transfers ----------------------------------------------------------------------------
+
+
+def transfers_visible_to(user: User) -> QuerySet:
+    """Managers see the transfers their organisation sent and received (the sender keeps its record);
+    the receiver sees only the case code until it accepts."""
+    from .models import CaseTransfer
+
+    if not has_role(user, Role.MANAGER):
+        return CaseTransfer.objects.none()
+    organisation = user.membership.organisation_id
+    return CaseTransfer.objects.filter(Q(from_organisation_id=organisation) | Q(to_organisation_id=organisation))
+
+
+def can_decide_transfer(user: User, transfer) -> bool:
+    return has_role(user, Role.MANAGER) and transfer.to_organisation_id == user.membership.organisation_id
+
+
+def can_request_transfer(user: User, case: Case) -> bool:
+    return not case.is_read_only and can_move_stage(user, case)

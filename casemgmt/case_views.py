@@ -24,6 +24,7 @@ from .forms import (
     ScreeningForm,
     StageForm,
     TeamAddForm,
+    TransferForm,
 )
 from .models import REOPENABLE, CaseTeamMember, Stage, TeamRole
 from .reads import log_read
@@ -108,6 +109,10 @@ def _detail_context(request: HttpRequest, case) -> dict:
             context["exit_form"] = ExitForm(prefix="exit", initial={"exited_on": timezone.localdate()})
         if case.stage == Stage.EXITED:
             context["close_form"] = CloseForm(prefix="close")
+    if access.can_request_transfer(user, case):
+        consents = access.records_visible_to(user, "consent").filter(case=case)
+        context["transfer_form"] = TransferForm(prefix="transfer", case=case, consents=consents)
+    context["pending_transfer"] = case.transfers.filter(status="pending").select_related("to_organisation").first()
     context["stage_changes"] = case.stage_changes.select_related("changed_by")[:5] if "stage" in groups else []
     context["sections"] = visible_sections(user, case)
     if G.SAFETY in groups:

@@ -27,7 +27,7 @@ from .casefile import (
     Outcome,
     RiskBand,
 )
-from .models import Case, Eligibility, ExitReason, LegalStatus, Stage
+from .models import Case, CaseTeamMember, CaseTransfer, Eligibility, ExitReason, LegalStatus, Stage, StageChange
 from .services import _set_stage, lock_writable
 
 # Fields a user may set on each kind of row (everything else is set by the service).
@@ -461,3 +461,67 @@ def case_close(*, case: Case, by: User, reason: str) -> Case:
         Case.objects.filter(pk=locked.pk).update(closed_on=today)
         case.closed_on = today
         return _set_stage(case, locked, by=by, to_stage=Stage.CLOSED, reason=reason.strip(), is_reopening=False)
+
+
+# --- Transfer -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def transfer_request(*, case: Case, by: User, to_organisation, consent, reason: str) -> CaseTransfer:
+    """Ask another NGO to take the case over, on the strength of the participant's consent."""
+    with pghistory.context(user=by.pk):
+        locked = lock_writable(case)
+        errors: dict[str, list[str]] = {}
+        if (
+            to_organisation.kind != "ngo"
+            or to_organisation.pk == locked.organisation_id
+            or not to_organisation.is_active
+        ):
+            errors["to_organisation"] = [_("Choose another active NGO.")]
+        today = timezone.localdate()
+        if consent.case_id != locked.pk or consent.recipient_id != to_organisation.pk or not consent.is_current(today):
+            errors["consent"] = [_("Record the participant's current consent naming the receiving organisation.")]
+        if not (reason or "").strip():
+            errors["reason"] = [_("Give a reason for the transfer.")]
+        if CaseTransfer.objects.filter(case=locked, status=CaseTransfer.Status.PENDING).exists():
+            errors["to_organisation"] = [_("A transfer of this case is already waiting for an answer.")]
+        if errors:
+            raise ValidationError(errors)
+        return CaseTransfer.objects.create(
+            case=locked,
+            case_code=locked.participant.case_code,
+            from_organisation_id=locked.organisation_id,
+            to_organisation=to_organisation,
+            consent=consent,
+            reason=reason.strip(),
+            requested_by=by,
+        )
+
+
+@transaction.atomic
+def transfer_decide(*, transfer: CaseTransfer, by: User, accept: bool, reason: str = "") -> CaseTransfer:
+    """The receiving manager accepts (the case, its code and history, now belong to them) or refuses."""
+    with pghistory.context(user=by.pk):
+        locked = CaseTransfer.objects.select_for_update().get(pk=transfer.pk)
+        if locked.status != CaseTransfer.Status.PENDING:
+            raise ValidationError({"status": [_("This transfer was already decided.")]})
+        if not accept and not (reason or "").strip():
+            raise ValidationError({"reason": [_("Give a reason for refusing.")]})
+        now = timezone.now()
+        locked.status = CaseTransfer.Status.ACCEPTED if accept else CaseTransfer.Status.REFUSED
+        locked.decided_by, locked.decided_at, locked.decision_reason = by, now, (reason or "").strip()
+        locked.save(update_fields=["status", "decided_by", "decided_at", "decision_reason"])
+        if accept:
+            case = Case.objects.select_for_update().get(pk=locked.case_id)
+            # The sending team's access ends with the move; the receiving manager assigns a lead.
+            CaseTeamMember.objects.filter(case=case).delete()
+            Case.objects.filter(pk=case.pk).update(organisation_id=locked.to_organisation_id, updated_at=now)
+            StageChange.objects.create(
+                case=case,
+                from_stage=case.stage,
+                to_stage=case.stage,
+                changed_by=by,
+                changed_at=now,
+                reason=_("Transferred from %(from)s") % {"from": locked.from_organisation.name},
+            )
+        return locked

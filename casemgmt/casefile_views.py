@@ -21,7 +21,7 @@ from .case_views import apply_errors
 from .casefile import Assessment, AssessmentTemplate
 from .casefile_forms import AssessmentForm, AttachmentForm, GoalProgressForm, record_form_class
 from .casefile_services import POST_EXIT_FIELDS
-from .forms import CloseForm, ExitForm, OutcomeRecordForm, ScreeningForm
+from .forms import CloseForm, ExitForm, OutcomeRecordForm, ScreeningForm, TransferForm
 from .reads import log_read
 
 
@@ -323,6 +323,60 @@ def case_close(request: HttpRequest, case_id: int) -> HttpResponse:
     return redirect(case)
 
 
+@require_POST
+def case_transfer(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = access.get_case_for_user(request.user, case_id)
+    if not access.can_request_transfer(request.user, case):
+        raise Http404
+    consents = access.records_visible_to(request.user, "consent").filter(case=case)
+    form = TransferForm(request.POST, prefix="transfer", case=case, consents=consents)
+    if form.is_valid():
+        try:
+            casefile_services.transfer_request(case=case, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, _("Transfer requested; the receiving manager decides."))
+    else:
+        messages.error(request, " ".join(str(e) for errs in form.errors.values() for e in errs))
+    return redirect(case)
+
+
+def transfer_list(request: HttpRequest) -> HttpResponse:
+    if not access.has_role(request.user, "manager"):
+        raise Http404
+    transfers = access.transfers_visible_to(request.user).select_related(
+        "from_organisation", "to_organisation", "requested_by", "decided_by"
+    )
+    return render(
+        request,
+        "casefile/transfers.html",
+        {"transfers": transfers, "organisation_id": request.user.membership.organisation_id},
+    )
+
+
+@require_POST
+def transfer_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    transfer = get_object_or_404(access.transfers_visible_to(request.user), pk=pk)
+    if not access.can_decide_transfer(request.user, transfer):
+        raise Http404
+    accept = request.POST.get("decision") == "accept"
+    try:
+        casefile_services.transfer_decide(
+            transfer=transfer, by=request.user, accept=accept, reason=request.POST.get("reason", "")
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("transfer-list")
+    if accept:
+        messages.success(
+            request, _("Case %(code)s is now yours: assign a lead caseworker.") % {"code": transfer.case_code}
+        )
+        return redirect("case-detail", transfer.case_id)
+    messages.success(request, _("Transfer refused."))
+    return redirect("transfer-list")
+
+
 # --- Assessments ----------------------------------------------------------------------
 
 
@@ -536,6 +590,9 @@ def intake_queue(request: HttpRequest) -> HttpResponse:
 
 urlpatterns = [
     path("intake/", intake_queue, name="intake"),
+    path("transfers/", transfer_list, name="transfer-list"),
+    path("transfers/<int:pk>/decide/", transfer_decide, name="transfer-decide"),
+    path("cases/<int:case_id>/transfer/", case_transfer, name="case-transfer"),
     path("cases/<int:case_id>/screen/", case_screen, name="case-screen"),
     path("cases/<int:case_id>/exit/", case_exit, name="case-exit"),
     path("cases/<int:case_id>/close/", case_close, name="case-close"),

@@ -16,6 +16,7 @@ def navigation(request):
         items.append((_("Cases"), reverse("case-list")))
     if user.role == Role.MANAGER:
         items.append((_("Intake"), reverse("intake")))
+        items.append((_("Transfers"), reverse("transfer-list")))
     if access.can_see_access_log_page(user):
         items.append((_("Access log"), reverse("access-log")))
     if user.role == Role.ADMIN:

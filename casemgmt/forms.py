@@ -233,3 +233,16 @@ class OutcomeRecordForm(StyledForm, OutcomeFieldsMixin):
             "reoffended": self.cleaned_data["reoffended"],
             "relapse": self.cleaned_data["relapse"],
         }
+
+
+class TransferForm(StyledForm):
+    to_organisation = forms.ModelChoiceField(label=_("Receiving organisation"), queryset=None)
+    consent = forms.ModelChoiceField(label=_("Participant's consent to the transfer"), queryset=None)
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
+
+    def __init__(self, *args, case, consents, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to_organisation"].queryset = Organisation.objects.filter(kind="ngo", is_active=True).exclude(
+            pk=case.organisation_id
+        )
+        self.fields["consent"].queryset = consents

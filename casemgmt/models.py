@@ -322,4 +322,43 @@ class AccessLog(models.Model):
         return f"{self.user_id} read {self.case_id} ({self.view})"
 
 
+@pghistory.track()
+class CaseTransfer(models.Model):
+    """A case moving to another NGO with the participant's consent. The sending organisation keeps
+    this row after the move; the case itself (same code, same history) belongs to the receiver."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        ACCEPTED = "accepted", _("Accepted")
+        REFUSED = "refused", _("Refused")
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="transfers")
+    case_code = models.CharField(_("case code"), max_length=16)  # what the receiver sees before accepting
+    from_organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    to_organisation = models.ForeignKey(
+        Organisation, verbose_name=_("receiving organisation"), on_delete=models.PROTECT, related_name="+"
+    )
+    consent = models.ForeignKey("casemgmt.Consent", on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField(_("reason"))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_reason = models.TextField(_("reason for the decision"), blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case"], condition=models.Q(status="pending"), name="one_pending_transfer_per_case"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_code}: {self.from_organisation_id} → {self.to_organisation_id} ({self.status})"
+
+
 from .casefile import *  # noqa: E402,F403  the case-file models live in casefile.py

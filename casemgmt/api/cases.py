@@ -14,7 +14,16 @@ from rest_framework.response import Response
 from accounts.models import City, Organisation, User
 from casemgmt import access, casefile_services, selectors, services, timeline
 from casemgmt.access import TEAM_ROLE_OF_MEMBERSHIP, G
-from casemgmt.models import LANGUAGES, Case, CaseTeamMember, ExitReason, ReferralSource, Stage, TeamRole
+from casemgmt.models import (
+    LANGUAGES,
+    Case,
+    CaseTeamMember,
+    CaseTransfer,
+    ExitReason,
+    ReferralSource,
+    Stage,
+    TeamRole,
+)
 from casemgmt.reads import log_read
 
 # API fields per field group: the model fields of the policy, plus the lead's contact with the code.
@@ -128,6 +137,69 @@ class TimelineEventSerializer(serializers.Serializer):
     kind = serializers.CharField()
     title = serializers.CharField()
     detail = serializers.CharField()
+
+
+class TransferRequestSerializer(serializers.Serializer):
+    to_organisation = serializers.PrimaryKeyRelatedField(queryset=Organisation.objects.filter(kind="ngo"))
+    consent = serializers.IntegerField(min_value=1)
+    reason = serializers.CharField(max_length=2000)
+
+
+class TransferSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CaseTransfer
+        fields = [
+            "id",
+            "case",
+            "case_code",
+            "from_organisation",
+            "to_organisation",
+            "reason",
+            "status",
+            "requested_at",
+            "decided_at",
+            "decision_reason",
+        ]
+        read_only_fields = fields
+
+
+class DecisionSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+
+
+class TransferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Transfers the caller's organisation sent or received (managers). The receiver sees the case code
+    only until it accepts."""
+
+    serializer_class = TransferSerializer
+    queryset = CaseTransfer.objects.none()
+    lookup_value_regex = r"\d+"
+
+    def get_queryset(self):
+        return access.transfers_visible_to(self.request.user)
+
+    def _decide(self, request, *, accept: bool):
+        transfer = self.get_object()
+        if not access.can_decide_transfer(request.user, transfer):
+            raise NotFound
+        serializer = DecisionSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        transfer = casefile_services.transfer_decide(
+            transfer=transfer, by=request.user, accept=accept, reason=serializer.validated_data.get("reason", "")
+        )
+        return Response(TransferSerializer(transfer).data)
+
+    @extend_schema(request=DecisionSerializer, responses=TransferSerializer)
+    @action(detail=True, methods=["post"])
+    def accept(self, request, pk=None):
+        """Take the case over: it keeps its code and history; assign a lead next."""
+        return self._decide(request, accept=True)
+
+    @extend_schema(request=DecisionSerializer, responses=TransferSerializer)
+    @action(detail=True, methods=["post"])
+    def refuse(self, request, pk=None):
+        """Refuse, with a reason."""
+        return self._decide(request, accept=False)
 
 
 class CaseFilterSerializer(serializers.Serializer):
@@ -278,6 +350,31 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
     def close(self, request, pk=None):
         """Close an exited case (after its follow-ups, or earlier by a manager); it becomes read-only."""
         return self._stage_action(request, ReopenSerializer, casefile_services.case_close)
+
+    @extend_schema(request=TransferRequestSerializer, responses=TransferSerializer)
+    @action(detail=True, methods=["post"])
+    def transfer(self, request, pk=None):
+        """Ask another NGO to take the case over (lead or manager), with the participant's consent."""
+        case = self.get_object()
+        if not access.can_request_transfer(request.user, case):
+            raise NotFound
+        serializer = TransferRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        consent = (
+            access.records_visible_to(request.user, "consent")
+            .filter(pk=serializer.validated_data["consent"], case=case)
+            .first()
+        )
+        if consent is None:
+            raise serializers.ValidationError({"consent": [_("No such consent on this case.")]})
+        transfer = casefile_services.transfer_request(
+            case=case,
+            by=request.user,
+            to_organisation=serializer.validated_data["to_organisation"],
+            consent=consent,
+            reason=serializer.validated_data["reason"],
+        )
+        return Response(TransferSerializer(transfer).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
         parameters=[OpenApiParameter("page", int, description="Page number, newest first")],

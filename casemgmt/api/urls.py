@@ -9,6 +9,7 @@ router.include_format_suffixes = False
 router.register("users", views.OrganisationUserViewSet, basename="api-user")
 router.register("cases", cases.CaseViewSet, basename="api-case")
 router.register("participants", cases.ParticipantViewSet, basename="api-participant")
+router.register("transfers", cases.TransferViewSet, basename="api-transfer")
 router.register("referrals", casefile.ReferralViewSet, basename="api-referral")
 router.register("assessment-templates", casefile.AssessmentTemplateViewSet, basename="api-assessment-template")
 router.register("assessments", casefile.AssessmentViewSet, basename="api-assessment")

@@ -13,7 +13,7 @@ def test_caseworker_opens_a_case_and_moves_it_to_the_next_stage(page, demo):
     expect(page.get_by_test_id("stage")).to_have_text("Referral")
 
     page.get_by_label("Screening").check()
-    page.get_by_label("Reason").fill("First contact made by phone")
+    page.get_by_label("Reason", exact=True).fill("First contact made by phone")
     page.get_by_role("button", name="Move the case").click()
 
     expect(page.get_by_test_id("stage")).to_have_text("Screening")
