@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -26,7 +26,7 @@ from .forms import (
     TeamAddForm,
     TransferForm,
 )
-from .models import REOPENABLE, CaseTeamMember, Stage, TeamRole
+from .models import REOPENABLE, CaseTeamMember, SavedSearch, Stage, TeamRole
 from .reads import log_read
 
 
@@ -63,9 +63,30 @@ def case_list(request: HttpRequest) -> HttpResponse:
         "querystring": querystring.urlencode(),
         "can_open": access.can_open_case(request.user),
         "filtered": any(filters.get(k) for k in ("q", "stage", "city", "referral_source", "lead")),
+        "saved_searches": SavedSearch.objects.filter(user=request.user),
     }
     template = "cases/list.html#results" if request.htmx else "cases/list.html"
     return render(request, template, context)
+
+
+@require_POST
+def saved_search_create(request: HttpRequest) -> HttpResponse:
+    """Keep the current list filters under a name, for this user only."""
+    name = request.POST.get("name", "").strip()[:80]
+    querystring = request.POST.get("querystring", "")[:500]
+    if not name:
+        messages.error(request, _("Give the search a name."))
+    else:
+        SavedSearch.objects.update_or_create(user=request.user, name=name, defaults={"querystring": querystring})
+        messages.success(request, _("Search “%(name)s” saved.") % {"name": name})
+    return redirect(f"{reverse('case-list')}?{querystring}")
+
+
+@require_POST
+def saved_search_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    get_object_or_404(SavedSearch, pk=pk, user=request.user).delete()
+    messages.success(request, _("Saved search removed."))
+    return redirect("case-list")
 
 
 def case_open(request: HttpRequest) -> HttpResponse:
@@ -309,6 +330,8 @@ def access_log(request: HttpRequest) -> HttpResponse:
 urlpatterns = [
     path("cases/", case_list, name="case-list"),
     path("cases/new/", case_open, name="case-open"),
+    path("cases/saved-searches/", saved_search_create, name="saved-search-create"),
+    path("cases/saved-searches/<int:pk>/delete/", saved_search_delete, name="saved-search-delete"),
     path("cases/<int:case_id>/", case_detail, name="case-detail"),
     path("cases/<int:case_id>/edit/", case_edit, name="case-edit"),
     path("cases/<int:case_id>/move/", case_move, name="case-move"),

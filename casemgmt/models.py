@@ -361,4 +361,20 @@ class CaseTransfer(models.Model):
         return f"{self.case_code}: {self.from_organisation_id} → {self.to_organisation_id} ({self.status})"
 
 
+class SavedSearch(models.Model):
+    """A user's named case-list search (the query string of the list page)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_searches")
+    name = models.CharField(_("name"), max_length=80)
+    querystring = models.CharField(max_length=500)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["user", "name"], name="saved_search_name_per_user")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 from .casefile import *  # noqa: E402,F403  the case-file models live in casefile.py
