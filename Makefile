@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test install install-dev clean lint
+.PHONY: run test bench install install-dev clean lint
 
 $(VENV)/.installed: requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,10 @@ run: install
 ## make test: quality gates and the whole suite against a throwaway embedded PostgreSQL. ARGS=... runs a subset.
 test: install-dev
 	$(PY) scripts/dev.py test $(ARGS)
+
+## make bench: 100,000 synthetic cases (built once, kept in .data/bench-pg), timed against baselines.
+bench: install-dev
+	$(PY) scripts/dev.py bench
 
 lint: install-dev
 	$(PY) -m ruff check .

@@ -258,7 +258,12 @@ def participants_visible_to(user: User) -> QuerySet[Participant]:
 
 
 def lead_choices(user: User) -> QuerySet[User]:
-    """The leads of the cases a user sees: the choices of the list's lead filter."""
+    """The choices of the list's lead filter: a manager's caseworkers, or the leads of one's own cases."""
+    if has_role(user, Role.MANAGER):
+        # the organisation's caseworkers: no scan of every case of the organisation
+        return User.objects.filter(
+            membership__organisation_id=user.membership.organisation_id, membership__role=Role.CASEWORKER
+        ).order_by("last_name", "first_name")
     return (
         User.objects.filter(case_teams__is_lead=True, case_teams__case__in=cases_visible_to(user).values("pk"))
         .distinct()

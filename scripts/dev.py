@@ -1,6 +1,6 @@
 """`make run` and `make test`: start embedded services, then the app or the suite.
 
-Usage: .venv/bin/python scripts/dev.py run|test [pytest args...]
+Usage: .venv/bin/python scripts/dev.py run|test|bench [pytest args...]
 """
 
 from __future__ import annotations
@@ -160,12 +160,36 @@ def test(pytest_args: list[str]) -> int:
         remove_tree(tmp)
 
 
+def bench() -> int:
+    """Scale data in a kept cluster (.data/bench-pg), then the timed scenarios of benchmarks/run.py."""
+    pg = EmbeddedPostgres(DATA / "bench-pg", int(os.environ.get("BENCH_PG_PORT", "55442")))
+    redis = EmbeddedRedis(DATA / "bench-redis", free_port())
+    try:
+        pg.start()
+        env = {
+            **os.environ,
+            "DATABASE_URL": pg.ensure_database("casemgmt_bench"),
+            "CELERY_BROKER_URL": redis.start(),
+            "DJANGO_SETTINGS_MODULE": "casemgmt.settings",
+            "DJANGO_DEBUG": "1",
+        }
+        _manage("migrate", "--no-input", env=env)
+        _manage("seed_scale", "--cases", os.environ.get("BENCH_CASES", "100000"), env=env)
+        bench_env = {**env, "DJANGO_SETTINGS_MODULE": "benchmarks.settings", "DJANGO_DEBUG": "0"}
+        return subprocess.run([PY, "-m", "benchmarks.run"], cwd=ROOT, env=bench_env).returncode
+    finally:
+        redis.stop()
+        pg.stop()
+
+
 def main() -> int:
-    if len(sys.argv) < 2 or sys.argv[1] not in {"run", "test"}:
+    if len(sys.argv) < 2 or sys.argv[1] not in {"run", "test", "bench"}:
         print(__doc__)
         return 2
     if sys.argv[1] == "run":
         return run()
+    if sys.argv[1] == "bench":
+        return bench()
     return test(sys.argv[2:])
 
 

@@ -1,0 +1,227 @@
+"""Timed scenarios on the scale data, as ratios against baselines measured in the same run.
+
+Run by `make bench` (scripts/dev.py bench), which starts the embedded PostgreSQL under
+.data/bench-pg, migrates and builds the scale data once. Never part of the test suite.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import django
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "benchmarks.settings")
+django.setup()
+
+import psycopg  # noqa: E402
+from django.conf import settings  # noqa: E402
+from django.template import engines  # noqa: E402
+from django.test import Client  # noqa: E402
+
+from accounts.models import User  # noqa: E402
+from casemgmt.models import Case  # noqa: E402
+
+REPEAT = int(os.environ.get("BENCH_REPEAT", "30"))
+ROOT = Path(__file__).resolve().parent
+PLAIN = engines["django"].from_string(
+    "<table>{% for r in rows %}<tr>{% for c in r %}<td>{{ c }}</td>{% endfor %}</tr>{% endfor %}</table>"
+)
+
+LIST_SQL = """
+SELECT p.case_code, p.given_name_latin, p.family_name_latin, p.given_name_arabic, p.family_name_arabic,
+       ci.name, c.stage, c.referral_source, c.referral_date,
+       (SELECT u.first_name || ' ' || u.last_name FROM casemgmt_caseteammember t
+         JOIN accounts_user u ON u.id = t.user_id WHERE t.case_id = c.id AND t.is_lead LIMIT 1)
+FROM casemgmt_case c JOIN casemgmt_participant p ON p.id = c.participant_id JOIN accounts_city ci ON ci.id = p.city_id
+WHERE c.organisation_id = %(org)s {where}
+ORDER BY c.updated_at DESC, c.id LIMIT %(limit)s
+"""
+COUNT_SQL = """SELECT count(*) FROM casemgmt_case c JOIN casemgmt_participant p ON p.id = c.participant_id
+JOIN accounts_city ci ON ci.id = p.city_id WHERE c.organisation_id = %(org)s {where}"""
+
+
+def measure(fn) -> tuple[float, float]:
+    for _ in range(3):
+        fn()
+    samples = []
+    for _ in range(REPEAT):
+        started = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - started) * 1000)
+    samples.sort()
+    return statistics.median(samples), samples[int(len(samples) * 0.95) - 1]
+
+
+def main() -> int:
+    manager = User.objects.get(username="manager")
+    superuser, _ = User.objects.get_or_create(username="bench-admin", defaults={"is_staff": True, "is_superuser": True})
+    org = manager.membership.organisation_id
+    case = Case.objects.filter(organisation_id=org, stage="active").order_by("pk").first()
+    db = settings.DATABASES["default"]
+    conn = psycopg.connect(host=db["HOST"], port=db["PORT"], user=db["USER"], dbname=db["NAME"], autocommit=True)
+    app, admin = Client(), Client()
+    app.force_login(manager)
+    admin.force_login(superuser)
+    total = Case.objects.filter(organisation_id=org).count()
+    name = "bouzid"
+
+    def page(client, url):
+        def run():
+            response = client.get(url)
+            assert response.status_code == 200, (url, response.status_code)
+            return response
+
+        return run
+
+    def floor_list(where="", params=None, limit=25, as_json=False):
+        def run():
+            query = {"org": org, "limit": limit, **(params or {})}
+            rows = conn.execute(LIST_SQL.format(where=where), query).fetchall()
+            if as_json:
+                return json.dumps([list(map(str, r)) for r in rows])
+            # the count joins only what the filter needs, as a hand-written query would
+            count_sql = COUNT_SQL if where else "SELECT count(*) FROM casemgmt_case c WHERE c.organisation_id = %(org)s"
+            conn.execute(count_sql.format(where=where), query).fetchone()
+            return PLAIN.render({"rows": rows})
+
+        return run
+
+    def floor_detail():
+        row = conn.execute(
+            "SELECT p.*, c.*, ci.name FROM casemgmt_case c JOIN casemgmt_participant p ON p.id = c.participant_id "
+            "JOIN accounts_city ci ON ci.id = p.city_id WHERE c.id = %s",
+            [case.pk],
+        ).fetchone()
+        # the other rows the case page shows: team, recent moves, safety flags, current band
+        team = conn.execute(
+            "SELECT u.first_name, u.last_name, u.email, t.role, t.is_lead FROM casemgmt_caseteammember t "
+            "JOIN accounts_user u ON u.id = t.user_id WHERE t.case_id = %s",
+            [case.pk],
+        ).fetchall()
+        moves = conn.execute(
+            "SELECT changed_at, from_stage, to_stage, reason FROM casemgmt_stagechange WHERE case_id = %s "
+            "ORDER BY changed_at DESC LIMIT 5",
+            [case.pk],
+        ).fetchall()
+        flags = conn.execute(
+            "SELECT kind, note FROM casemgmt_safetyflag WHERE case_id = %s AND active", [case.pk]
+        ).fetchall()
+        band = conn.execute(
+            "SELECT risk_band, assessed_on FROM casemgmt_assessment WHERE case_id = %s "
+            "ORDER BY assessed_on DESC LIMIT 1",
+            [case.pk],
+        ).fetchall()
+        conn.execute(
+            "INSERT INTO casemgmt_accesslog (user_id, organisation_id, case_id, channel, view, shown, at) "
+            "VALUES (%s, %s, %s, 'ui', 'bench-floor', '{}', now())",
+            [manager.pk, org, case.pk],
+        )
+        return PLAIN.render({"rows": [row, *team, *moves, *flags, *band]})
+
+    def floor_timeline():
+        rows = conn.execute(
+            "(SELECT changed_at, to_stage, reason FROM casemgmt_stagechange WHERE case_id = %(c)s "
+            " ORDER BY changed_at DESC LIMIT 50) UNION ALL "
+            "(SELECT date::timestamptz, kind, left(text, 140) FROM casemgmt_note WHERE case_id = %(c)s "
+            " AND visibility = 'team' ORDER BY date DESC LIMIT 50) UNION ALL "
+            "(SELECT assessed_on::timestamptz, risk_band, '' FROM casemgmt_assessment WHERE case_id = %(c)s "
+            " ORDER BY assessed_on DESC LIMIT 50) ORDER BY 1 DESC LIMIT 50",
+            {"c": case.pk},
+        ).fetchall()
+        return PLAIN.render({"rows": rows})
+
+    search_where = "AND p.search_text LIKE '%%' || casemgmt_normalize(%(q)s) || '%%'"
+    scenarios = [
+        ("case list (default)", page(app, "/cases/"), floor_list(), page(admin, "/bench-admin/casemgmt/case/")),
+        (
+            "case list (stage + city)",
+            page(app, "/cases/?stage=active&city=TNG"),
+            floor_list("AND c.stage = 'active' AND ci.code = 'TNG'"),
+            page(admin, "/bench-admin/casemgmt/case/?stage__exact=active"),
+        ),
+        (
+            "case list (name search)",
+            page(app, f"/cases/?q={name}"),
+            floor_list(search_where, {"q": name}),
+            page(admin, f"/bench-admin/casemgmt/case/?q={name}"),
+        ),
+        (
+            "case detail",
+            page(app, f"/cases/{case.pk}/"),
+            floor_detail,
+            page(admin, f"/bench-admin/casemgmt/case/{case.pk}/change/"),
+        ),
+        ("timeline", page(app, f"/cases/{case.pk}/timeline/"), floor_timeline, None),
+        ("API case list", page(app, "/api/v1/cases/"), floor_list(limit=50, as_json=True), None),
+    ]
+    rows = []
+    for label, ours, floor, admin_fn in scenarios:
+        app_median, app_p95 = measure(ours)
+        floor_median, _ = measure(floor)
+        admin_median = measure(admin_fn)[0] if admin_fn else None
+        rows.append((label, app_median, app_p95, floor_median, admin_median))
+        print(
+            f"  {label}: {app_median:.1f} ms median, {app_p95:.1f} ms p95; floor {floor_median:.1f} ms"
+            + (f"; admin {admin_median:.1f} ms" if admin_median else ""),
+            flush=True,
+        )
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    write_results(rows, total=total, rss_mb=rss_mb)
+    return 0
+
+
+def machine() -> str:
+    cpu = subprocess.run(
+        ["sh", "-c", "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"],
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    with psycopg.connect(
+        **{
+            k: settings.DATABASES["default"][v]
+            for k, v in (("host", "HOST"), ("port", "PORT"), ("user", "USER"), ("dbname", "NAME"))
+        }
+    ) as conn:
+        version = conn.execute("SHOW server_version").fetchone()[0]
+    return (
+        f"{os.cpu_count()} cores ({cpu or platform.processor()}), {memory:.0f} GiB, Python "
+        f"{platform.python_version()}, PostgreSQL {version} (embedded), Django {django.get_version()}"
+    )
+
+
+def write_results(rows, *, total: int, rss_mb: float) -> None:
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Machine: {machine()}.",
+        f"Data: `manage.py seed_scale` (100,000 cases in all; the manager below sees {total:,} of them), "
+        f"{REPEAT} timed requests per scenario after 3 warm-ups, in-process (Django test client: middleware, "
+        "session, access policy and the access-log write included).",
+        "",
+        "Baselines measured in the same run: **floor** = the same rows by hand-written SQL through psycopg (plus "
+        "the access-log insert on the detail page), rendered through one plain template or `json.dumps`; "
+        "**admin** = a Django admin changelist over the same table with the same search, on a benchmark-only "
+        "admin site.",
+        "",
+        "| scenario | median ms | p95 ms | floor ms | x floor | admin ms | vs admin |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for label, median, p95, floor, admin_ms in rows:
+        versus = f"{admin_ms:.1f} | {median / admin_ms:.2f}x" if admin_ms else "— | —"
+        lines.append(f"| {label} | {median:.1f} | {p95:.1f} | {floor:.1f} | {median / floor:.1f}x | {versus} |")
+    lines += ["", f"Peak memory of the benchmark process (one in-process web worker): {rss_mb:.0f} MB.", ""]
+    (ROOT / "RESULTS.md").write_text("\n".join(lines))
+    print(f"\nWrote {ROOT / 'RESULTS.md'}", flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
