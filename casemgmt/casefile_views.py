@@ -115,6 +115,30 @@ def _cell(record, name: str):
     return value
 
 
+def _form_action(request: HttpRequest, form, apply, success, back) -> HttpResponse:
+    """A POSTed form on the case page: run the service, say what happened, go back to the page.
+
+    Field errors (from the form or the service) come back as one message, since the form lives
+    inside the case page rather than on a page of its own."""
+    if form.is_valid():
+        try:
+            apply(form.cleaned_data)
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            messages.success(request, success())
+            return redirect(back)
+    messages.error(
+        request,
+        " ".join(
+            f"{form.fields[name].label}: {e}" if name in form.fields else str(e)
+            for name, errors in form.errors.items()
+            for e in errors
+        ),
+    )
+    return redirect(back)
+
+
 def record_list(request: HttpRequest, case_id: int, slug: str) -> HttpResponse:
     case, section = _case_and_section(request, case_id, slug)
     model = access.record_model(section.key)
@@ -287,22 +311,15 @@ def case_exit(request: HttpRequest, case_id: int) -> HttpResponse:
     if not access.can_move_stage(request.user, case):
         raise Http404
     form = ExitForm(request.POST, prefix="exit")
-    if form.is_valid():
-        try:
-            casefile_services.case_exit(
-                case=case,
-                by=request.user,
-                reason=form.cleaned_data["reason"],
-                exited_on=form.cleaned_data["exited_on"],
-                outcome=form.outcome(),
-            )
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            messages.success(request, _("The exit is recorded; follow-ups are due at 6, 12 and 24 months."))
-            return redirect(case)
-    messages.error(request, " ".join(str(e) for errs in form.errors.values() for e in errs))
-    return redirect(case)
+    return _form_action(
+        request,
+        form,
+        lambda data: casefile_services.case_exit(
+            case=case, by=request.user, reason=data["reason"], exited_on=data["exited_on"], outcome=form.outcome()
+        ),
+        lambda: _("The exit is recorded; follow-ups are due at 6, 12 and 24 months."),
+        case,
+    )
 
 
 @require_POST
@@ -310,17 +327,13 @@ def case_close(request: HttpRequest, case_id: int) -> HttpResponse:
     case = access.get_case_for_user(request.user, case_id)
     if not access.can_move_stage(request.user, case):
         raise Http404
-    form = CloseForm(request.POST, prefix="close")
-    if form.is_valid():
-        try:
-            casefile_services.case_close(case=case, by=request.user, reason=form.cleaned_data["reason"])
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            messages.success(request, _("The case is closed and read-only."))
-            return redirect(case)
-    messages.error(request, " ".join(str(e) for errs in form.errors.values() for e in errs))
-    return redirect(case)
+    return _form_action(
+        request,
+        CloseForm(request.POST, prefix="close"),
+        lambda data: casefile_services.case_close(case=case, by=request.user, reason=data["reason"]),
+        lambda: _("The case is closed and read-only."),
+        case,
+    )
 
 
 @require_POST
@@ -329,17 +342,13 @@ def case_transfer(request: HttpRequest, case_id: int) -> HttpResponse:
     if not access.can_request_transfer(request.user, case):
         raise Http404
     consents = access.records_visible_to(request.user, "consent").filter(case=case)
-    form = TransferForm(request.POST, prefix="transfer", case=case, consents=consents)
-    if form.is_valid():
-        try:
-            casefile_services.transfer_request(case=case, by=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-        else:
-            messages.success(request, _("Transfer requested; the receiving manager decides."))
-    else:
-        messages.error(request, " ".join(str(e) for errs in form.errors.values() for e in errs))
-    return redirect(case)
+    return _form_action(
+        request,
+        TransferForm(request.POST, prefix="transfer", case=case, consents=consents),
+        lambda data: casefile_services.transfer_request(case=case, by=request.user, **data),
+        lambda: _("Transfer requested; the receiving manager decides."),
+        case,
+    )
 
 
 def transfer_list(request: HttpRequest) -> HttpResponse:
@@ -485,24 +494,13 @@ def case_screen(request: HttpRequest, case_id: int) -> HttpResponse:
     case = access.get_case_for_user(request.user, case_id)
     if not access.can_move_stage(request.user, case):
         raise Http404
-    form = ScreeningForm(request.POST, prefix="screen")
-    if form.is_valid():
-        try:
-            casefile_services.case_screen(case=case, by=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            messages.success(
-                request, _("Screening recorded; the case is now “%(stage)s”.") % {"stage": case.get_stage_display()}
-            )
-            return redirect(case)
-    messages.error(
+    return _form_action(
         request,
-        " ".join(
-            f"{form.fields[k].label if k in form.fields else ''}: {e}" for k, errs in form.errors.items() for e in errs
-        ),
+        ScreeningForm(request.POST, prefix="screen"),
+        lambda data: casefile_services.case_screen(case=case, by=request.user, **data),
+        lambda: _("Screening recorded; the case is now “%(stage)s”.") % {"stage": case.get_stage_display()},
+        case,
     )
-    return redirect(case)
 
 
 # --- Attachments --------------------------------------------------------------------------
