@@ -278,6 +278,7 @@ def allowed_list_filters(user: User) -> frozenset[str]:
         allowed.add("referral_source")
         allowed.add("sort:referral")
         allowed.add("national_id")
+        allowed.add("risk_band")
     return frozenset(allowed)
 
 

@@ -50,6 +50,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
         city=filters.get("city") or "",
         referral_source=filters.get("referral_source") or "",
         lead=filters.get("lead"),
+        risk_band=filters.get("risk_band") or "",
         sort=filters.get("sort") or selectors.DEFAULT_SORT,
     )
     page = Paginator(cases, 25).get_page(request.GET.get("page"))
@@ -62,7 +63,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
         "rows": rows,
         "querystring": querystring.urlencode(),
         "can_open": access.can_open_case(request.user),
-        "filtered": any(filters.get(k) for k in ("q", "stage", "city", "referral_source", "lead")),
+        "filtered": any(filters.get(k) for k in ("q", "stage", "city", "referral_source", "lead", "risk_band")),
         "saved_searches": SavedSearch.objects.filter(user=request.user),
     }
     template = "cases/list.html#results" if request.htmx else "cases/list.html"

@@ -140,6 +140,11 @@ class CaseFilterForm(forms.Form):
         label=_("Referral source"), choices=[("", _("All sources")), *ReferralSource.choices], required=False
     )
     lead = forms.TypedChoiceField(label=_("Lead"), coerce=int, required=False, empty_value=None)
+    risk_band = forms.ChoiceField(
+        label=_("Risk band"),
+        required=False,
+        choices=[("", _("Any band")), ("low", _("Low")), ("medium", _("Medium")), ("high", _("High"))],
+    )
     sort = forms.ChoiceField(
         label=_("Sort by"),
         required=False,
@@ -157,6 +162,8 @@ class CaseFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         if "referral_source" not in allowed:
             del self.fields["referral_source"]
+        if "risk_band" not in allowed:
+            del self.fields["risk_band"]
         if "sort:referral" not in allowed:
             self.fields["sort"].choices = [c for c in self.fields["sort"].choices if "referral" not in c[0]]
         self.fields["city"].choices = [("", _("All cities")), *((c.code, c.name) for c in City.objects.all())]

@@ -43,6 +43,7 @@ def case_list(
     city: str = "",
     referral_source: str = "",
     lead: int | None = None,
+    risk_band: str = "",
     sort: str = DEFAULT_SORT,
 ) -> QuerySet[Case]:
     """The case list for one user: scope, search, filters, sort; one query per page."""
@@ -74,6 +75,12 @@ def case_list(
         cases = cases.filter(referral_source=referral_source)
     if lead:
         cases = cases.filter(Exists(_lead_rows().filter(user_id=lead)))
+    if risk_band and "risk_band" in allowed_list_filters(user):
+        # the current band is the one of the latest assessment
+        from .casefile import Assessment
+
+        latest = Assessment.objects.filter(case=OuterRef("pk")).order_by("-assessed_on", "-pk").values("risk_band")[:1]
+        cases = cases.annotate(current_band=Subquery(latest)).filter(current_band=risk_band)
     return cases.order_by(*SORTS.get(sort, SORTS[DEFAULT_SORT]), "pk")
 
 

@@ -208,6 +208,7 @@ class CaseFilterSerializer(serializers.Serializer):
     city = serializers.SlugRelatedField(slug_field="code", queryset=City.objects.all(), required=False)
     referral_source = serializers.ChoiceField(choices=ReferralSource.choices, required=False)
     lead = serializers.IntegerField(required=False, min_value=1)
+    risk_band = serializers.ChoiceField(choices=["low", "medium", "high"], required=False)
 
 
 class TeamMemberSerializer(serializers.ModelSerializer):
@@ -238,6 +239,7 @@ FILTER_PARAMETERS = [
     OpenApiParameter("city", str, description="City code, e.g. TNG"),
     OpenApiParameter("referral_source", str, enum=ReferralSource.values),
     OpenApiParameter("lead", int, description="User id of the lead caseworker"),
+    OpenApiParameter("risk_band", str, enum=["low", "medium", "high"], description="Band of the latest assessment"),
 ]
 
 
@@ -253,7 +255,11 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
             filters = CaseFilterSerializer(data=self.request.query_params)
             filters.is_valid(raise_exception=True)
             params = filters.validated_data
-            if "referral_source" in params and "referral_source" not in access.allowed_list_filters(self.request.user):
+            allowed = access.allowed_list_filters(self.request.user)
+            for name in ("referral_source", "risk_band"):
+                if name in params and name not in allowed:
+                    raise serializers.ValidationError({name: [_("You may not filter by this field.")]})
+            if "referral_source" in params and "referral_source" not in allowed:
                 raise serializers.ValidationError({"referral_source": [_("You may not filter by this field.")]})
         return selectors.case_list(
             user=self.request.user,
@@ -262,6 +268,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
             city=params["city"].code if params.get("city") else "",
             referral_source=params.get("referral_source", ""),
             lead=params.get("lead"),
+            risk_band=params.get("risk_band", ""),
         )
 
     def get_serializer_class(self):

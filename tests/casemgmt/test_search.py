@@ -97,3 +97,37 @@ def test_page_search_uses_the_same_rules(client, demo, people):
     client.force_login(demo["caseworker"])
     response = client.get("/cases/", {"q": "BENHAIM"})
     assert [c.pk for c, _ in response.context["rows"]] == [people["accented"].pk]
+
+
+def test_risk_band_filter(demo, people):
+    import datetime
+
+    from casemgmt import casefile_services as cs
+    from casemgmt.default_template import ensure_default_template
+    from tests.casemgmt.conftest import answers_for
+
+    ensure_default_template()
+    from casemgmt.casefile import AssessmentTemplate
+
+    template = AssessmentTemplate.objects.get()
+    day = datetime.date.today() - datetime.timedelta(days=2)
+    cs.assessment_record(
+        case=people["plain"],
+        by=demo["caseworker"],
+        template=template,
+        assessed_on=day,
+        answers=answers_for(template, 3, 0),
+    )
+    cs.assessment_record(
+        case=people["arabic"],
+        by=demo["caseworker"],
+        template=template,
+        assessed_on=day,
+        answers=answers_for(template, 0, 3),
+    )
+    api = APIClient()
+    api.force_authenticate(demo["caseworker"])
+    assert {r["id"] for r in api.get("/api/v1/cases/", {"risk_band": "high"}).json()["results"]} == {people["plain"].pk}
+    assert {r["id"] for r in api.get("/api/v1/cases/", {"risk_band": "low"}).json()["results"]} == {people["arabic"].pk}
+    api.force_authenticate(demo["placement"])  # placement officers do not see risk bands
+    assert api.get("/api/v1/cases/", {"risk_band": "high"}).status_code == 400
