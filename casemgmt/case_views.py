@@ -127,13 +127,11 @@ def _detail_context(request: HttpRequest, case) -> dict:
     if context["can_move"]:
         context["stage_form"] = StageForm(case=case)
         context["reopen_form"] = ReopenForm(prefix="reopen") if case.stage in REOPENABLE else None
-        if case.stage in (Stage.ACTIVE, Stage.REVIEW):
-            context["exit_form"] = ExitForm(prefix="exit", initial={"exited_on": timezone.localdate()})
+        # the exit and transfer forms load when opened (case_form below): they are most of a page's widgets
+        context["can_exit"] = case.stage in (Stage.ACTIVE, Stage.REVIEW)
         if case.stage == Stage.EXITED:
             context["close_form"] = CloseForm(prefix="close")
-    if access.can_request_transfer(user, case):
-        consents = access.records_visible_to(user, "consent").filter(case=case)
-        context["transfer_form"] = TransferForm(prefix="transfer", case=case, consents=consents)
+    context["can_transfer"] = access.can_request_transfer(user, case)
     context["pending_transfer"] = case.transfers.filter(status="pending").select_related("to_organisation").first()
     context["stage_changes"] = case.stage_changes.select_related("changed_by")[:5] if "stage" in groups else []
     context["sections"] = visible_sections(user, case)
@@ -158,15 +156,43 @@ def visible_sections(user, case):
 
 
 def _team_context(request: HttpRequest, case, form=None) -> dict:
+    """The team panel; the add form itself loads on demand (case_form), unless it comes back with errors."""
     can_manage = access.can_manage_team(request.user, case)
-    if form is None and can_manage:
-        form = TeamAddForm(candidates=access.team_candidates(request.user, case))
     return {
         "team": selectors.case_team(case) if "team" in access.visible_groups(request.user, case) else [],
         "can_manage_team": can_manage,
         "team_form": form,
         "case": case,
     }
+
+
+FORMS = {
+    "team": (
+        access.can_manage_team,
+        lambda request, case: TeamAddForm(candidates=access.team_candidates(request.user, case)),
+    ),
+    "exit": (
+        lambda user, case: access.can_move_stage(user, case) and case.stage in (Stage.ACTIVE, Stage.REVIEW),
+        lambda request, case: ExitForm(prefix="exit", initial={"exited_on": timezone.localdate()}),
+    ),
+    "transfer": (
+        access.can_request_transfer,
+        lambda request, case: TransferForm(
+            prefix="transfer", case=case, consents=access.records_visible_to(request.user, "consent").filter(case=case)
+        ),
+    ),
+}
+
+
+def case_form(request: HttpRequest, case_id: int, which: str) -> HttpResponse:
+    """One of the case page's action forms, loaded when the user opens it (a page of its own without JS)."""
+    case = access.get_case_for_user(request.user, case_id)
+    allowed, build = FORMS.get(which, (None, None))
+    if allowed is None or not allowed(request.user, case):
+        raise Http404
+    context = {"case": case, "which": which, "form": build(request, case)}
+    template = "cases/case_form.html#form" if request.htmx else "cases/case_form.html"
+    return render(request, template, context)
 
 
 def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
@@ -341,5 +367,6 @@ urlpatterns = [
     path("cases/<int:case_id>/team/<int:member_id>/remove/", team_remove, name="case-team-remove"),
     path("cases/<int:case_id>/history/", case_history, name="case-history"),
     path("cases/<int:case_id>/timeline/", case_timeline, name="case-timeline"),
+    path("cases/<int:case_id>/forms/<slug:which>/", case_form, name="case-form"),
     path("audit/access-log/", access_log, name="access-log"),
 ]

@@ -163,7 +163,9 @@ def test_outcome_fields_per_role(demo, active_case, username):
 def test_exit_page_flow(client, demo, active_case):
     client.force_login(demo["caseworker"])
     html = client.get(active_case.get_absolute_url()).content.decode()
-    assert reverse("case-exit", args=[active_case.pk]) in html
+    assert reverse("case-form", args=[active_case.pk, "exit"]) in html  # the form loads when opened
+    form = client.get(reverse("case-form", args=[active_case.pk, "exit"]), HTTP_HX_REQUEST="true").content.decode()
+    assert reverse("case-exit", args=[active_case.pk]) in form
     response = client.post(
         reverse("case-exit", args=[active_case.pk]),
         {"exit-reason": "moved", "exit-exited_on": str(TODAY()), "exit-employment": "unemployed"},

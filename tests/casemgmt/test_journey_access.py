@@ -142,3 +142,21 @@ def test_transfers_page_queries_do_not_grow(client, demo):
     for n in range(2, 8):
         transfer(n)
     assert _count(lambda: client.get(reverse("transfer-list"))) == one
+
+
+@pytest.mark.parametrize("which", ["team", "exit", "transfer"])
+@pytest.mark.parametrize("viewer", ALL, indirect=True)
+def test_action_forms_load_only_for_those_who_may_act(client, active_case, viewer, request, which):
+    name = request.node.callspec.params["viewer"]
+    if viewer is not None:
+        client.force_login(viewer)
+    response = client.get(reverse("case-form", args=[active_case.pk, which]), HTTP_HX_REQUEST="true")
+    assert response.status_code == _expected(name, {"caseworker", "manager"}, 200)
+    if response.status_code == 200:
+        assert "<html" not in response.content.decode()  # the partial alone for htmx
+        assert client.get(reverse("case-form", args=[active_case.pk, which])).status_code == 200  # and a page
+
+
+def test_unknown_action_form_is_404(client, demo, active_case):
+    client.force_login(demo["caseworker"])
+    assert client.get(reverse("case-form", args=[active_case.pk, "delete"])).status_code == 404
