@@ -445,7 +445,17 @@ def _count(call):
     return len(ctx.captured_queries)
 
 
-LISTS = ["notes", "goals", "legal-events", "consents", "service-referrals", "assessments", "safety-flags"]
+LISTS = [
+    "notes",
+    "goals",
+    "legal-events",
+    "relapse-events",
+    "conflict-history",
+    "consents",
+    "service-referrals",
+    "assessments",
+    "safety-flags",
+]
 
 
 @pytest.mark.parametrize("slug", LISTS)
@@ -485,9 +495,37 @@ def make_row(key, demo, case, template, i):
         },
         "service_referral": {"kind": "housing", "provider": f"p{i}", "referred_on": YESTERDAY},
         "safety_flag": {"kind": "other", "note": f"f{i}", "active": True},
+        "relapse_event": {"kind": "threat", "date": YESTERDAY, "description": f"r{i}"},
+        "conflict_history": {"country": f"C{i}", "from_date": datetime.date(2015, 1, 1)},
     }
     if key == "assessment":
         return cs.assessment_record(
             case=case, by=lead, template=template, assessed_on=YESTERDAY, answers=answers_for(template)
         )
     return cs.record_create(key=key, case=case, by=lead, data=data[key])
+
+
+def test_attachment_and_referral_lists_do_not_grow(demo, active_case):
+    api = APIClient()
+    api.force_authenticate(demo["manager"])
+
+    def add(n):
+        for i in range(n):
+            cs.attachment_add(case=active_case, by=demo["caseworker"], upload=SimpleUploadedFile(f"f{i}.pdf", PDF))
+
+    add(2)
+    attachments = _count(lambda: api.get("/api/v1/attachments/", {"case": active_case.pk}))
+    referrals = _count(lambda: api.get("/api/v1/referrals/"))
+    add(20)
+    from tests.factories import northern_case
+
+    for n in range(10):
+        northern_case(demo, n=200 + n)  # more referrals in the intake
+    assert _count(lambda: api.get("/api/v1/attachments/", {"case": active_case.pk})) == attachments
+    assert _count(lambda: api.get("/api/v1/referrals/")) == referrals
+
+
+def test_assessment_templates_are_configured_in_the_admin(client, superuser, template):
+    client.force_login(superuser)
+    assert client.get(f"/admin/casemgmt/assessmenttemplate/{template.pk}/change/").status_code == 200
+    assert client.get("/admin/casemgmt/assessmentdomain/").status_code == 200
