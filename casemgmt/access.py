@@ -350,7 +350,13 @@ RECORD_RULES: dict[str, RecordRule] = {
     "note": RecordRule(
         G.NOTES,
         {
-            LEAD: ALL_ROWS,
+            # The lead reads restricted notes written in their own organisation; after a transfer, the
+            # sending NGO's restricted notes stay with their authors.
+            LEAD: lambda user: (
+                Q(visibility="team")
+                | Q(recorded_by=user)
+                | Q(recorded_by__membership__organisation_id=user.membership.organisation_id)
+            ),
             "caseworker": lambda user: Q(visibility="team") | Q(recorded_by=user),
             "placement_officer": lambda user: Q(visibility="team"),
             MANAGER: lambda user: Q(visibility="team"),  # never restricted notes
@@ -388,14 +394,13 @@ RECORD_RULES: dict[str, RecordRule] = {
 OUTCOME_EMPLOYMENT_FIELDS = ("id", "case", "kind", "episode", "due_on", "recorded_on", "employment")
 
 
-def outcome_fields_for(user: User, case: Case) -> tuple[str, ...] | None:
-    """The outcome fields a viewer may see: None for all of them."""
-    groups = visible_groups(user, case)
-    if G.OUTCOMES in groups:
-        return None
-    if G.OUTCOME_EMPLOYMENT in groups:
+def outcome_fields_for(user: User) -> tuple[str, ...] | None:
+    """The outcome fields a reader of outcome rows may see: None for all of them.
+
+    A team row opens a case only in the member's own role, so the role decides (no query per case)."""
+    if user.role == Role.PLACEMENT_OFFICER:
         return OUTCOME_EMPLOYMENT_FIELDS
-    return ()
+    return None
 
 
 def record_model(key: str):

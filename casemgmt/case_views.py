@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
@@ -70,11 +70,21 @@ def case_list(request: HttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
+SAVED_SEARCH_KEYS = {"q", "stage", "city", "referral_source", "lead", "risk_band", "sort"}
+
+
 @require_POST
 def saved_search_create(request: HttpRequest) -> HttpResponse:
     """Keep the current list filters under a name, for this user only."""
+    if not access.can_see_case_pages(request.user):
+        raise Http404
     name = request.POST.get("name", "").strip()[:80]
-    querystring = request.POST.get("querystring", "")[:500]
+    # only the list's own filters are kept
+    kept = QueryDict(request.POST.get("querystring", ""), mutable=True)
+    for key in list(kept):
+        if key not in SAVED_SEARCH_KEYS:
+            del kept[key]
+    querystring = kept.urlencode()[:500]
     if not name:
         messages.error(request, _("Give the search a name."))
     else:
@@ -325,10 +335,8 @@ def case_history(request: HttpRequest, case_id: int) -> HttpResponse:
 def case_timeline(request: HttpRequest, case_id: int) -> HttpResponse:
     """Everything that happened on the case, newest first, as far as the viewer may see it."""
     case = access.get_case_for_user(request.user, case_id)
-    try:
-        page = max(1, int(request.GET.get("page", "1")))
-    except ValueError:
-        page = 1
+    raw = request.GET.get("page", "1")
+    page = int(raw) if raw.isdecimal() and len(raw) <= 5 else 1
     size = 50
     events = timeline.case_timeline(request.user, case, offset=(page - 1) * size, limit=size + 1)
     log_read(request, case, view="case-timeline")

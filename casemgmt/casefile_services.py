@@ -388,6 +388,10 @@ def case_exit(*, case: Case, by: User, reason: str, exited_on: datetime.date, ou
             errors["exited_on"] = [_("This date cannot be in the future.")]
         elif exited_on < locked.referral_date:
             errors["exited_on"] = [_("The exit cannot be before the referral.")]
+        else:
+            reopened = locked.stage_changes.filter(is_reopening=True).order_by("-changed_at").first()
+            if reopened and exited_on < timezone.localtime(reopened.changed_at).date():
+                errors["exited_on"] = [_("The exit cannot be before the case was re-opened.")]
         if errors:
             raise ValidationError(errors)
         episode = Outcome.objects.filter(case=locked, kind=Outcome.Kind.EXIT).count() + 1
@@ -416,7 +420,10 @@ def outcome_record(*, outcome: Outcome, by: User, recorded_on: datetime.date, da
     """Fill in a post-exit follow-up (the same fields as at exit, plus re-offending and relapse)."""
     with pghistory.context(user=by.pk):
         lock_writable(outcome.case)
+        outcome = Outcome.objects.select_for_update().get(pk=outcome.pk)  # re-read under the lock
         errors = _outcome_errors(data, POST_EXIT_FIELDS)
+        if outcome.recorded_on is not None:
+            errors["recorded_on"] = [_("This follow-up is already recorded.")]
         if outcome.kind == Outcome.Kind.EXIT:
             errors["kind"] = [_("The exit snapshot is recorded with the exit.")]
         if recorded_on > timezone.localdate():
@@ -507,6 +514,11 @@ def transfer_decide(*, transfer: CaseTransfer, by: User, accept: bool, reason: s
             raise ValidationError({"status": [_("This transfer was already decided.")]})
         if not accept and not (reason or "").strip():
             raise ValidationError({"reason": [_("Give a reason for refusing.")]})
+        if accept:
+            # the case must still be open, and the consent still current, when the receiver says yes
+            lock_writable(locked.case)
+            if not locked.consent.is_current(timezone.localdate()):
+                raise ValidationError({"consent": [_("The participant's consent is no longer current.")]})
         now = timezone.now()
         locked.status = CaseTransfer.Status.ACCEPTED if accept else CaseTransfer.Status.REFUSED
         locked.decided_by, locked.decided_at, locked.decision_reason = by, now, (reason or "").strip()

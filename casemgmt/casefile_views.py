@@ -201,7 +201,7 @@ def record_detail(request: HttpRequest, case_id: int, slug: str, pk: int) -> Htt
     model = type(record)
     names = [f.name for f in model._meta.concrete_fields if f.name not in {"id", "case"}]
     if section.key == "outcome":
-        allowed = access.outcome_fields_for(request.user, case)
+        allowed = access.outcome_fields_for(request.user)
         names = [n for n in names if allowed is None or n in allowed]
     fields = [(model._meta.get_field(n).verbose_name, _cell(record, n)) for n in names]
     context = {

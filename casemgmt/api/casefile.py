@@ -468,10 +468,7 @@ class OutcomeSerializer(serializers.ModelSerializer):
 
     def to_representation(self, outcome):
         data = super().to_representation(outcome)
-        per_case = self.context.setdefault("_outcome_fields", {})  # one policy question per case, not per row
-        if outcome.case_id not in per_case:
-            per_case[outcome.case_id] = access.outcome_fields_for(self.context["request"].user, outcome.case)
-        allowed = per_case[outcome.case_id]
+        allowed = access.outcome_fields_for(self.context["request"].user)
         return data if allowed is None else {k: v for k, v in data.items() if k in allowed}
 
 

@@ -162,6 +162,29 @@ class TransferSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
+    def to_representation(self, transfer):
+        data = super().to_representation(transfer)
+        user = self.context["request"].user
+        if (
+            transfer.status != CaseTransfer.Status.ACCEPTED
+            and transfer.from_organisation_id != user.membership.organisation_id
+        ):
+            # until it takes the case over, the receiving NGO learns the case code, nothing of the file
+            return {k: v for k, v in data.items() if k in RECEIVER_SEES_BEFORE_ACCEPTING}
+        return data
+
+
+RECEIVER_SEES_BEFORE_ACCEPTING = {
+    "id",
+    "case_code",
+    "from_organisation",
+    "to_organisation",
+    "status",
+    "requested_at",
+    "decided_at",
+    "decision_reason",
+}
+
 
 class DecisionSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000, required=False, allow_blank=True)
@@ -187,7 +210,7 @@ class TransferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         transfer = casefile_services.transfer_decide(
             transfer=transfer, by=request.user, accept=accept, reason=serializer.validated_data.get("reason", "")
         )
-        return Response(TransferSerializer(transfer).data)
+        return Response(TransferSerializer(transfer, context={"request": request}).data)
 
     @extend_schema(request=DecisionSerializer, responses=TransferSerializer)
     @action(detail=True, methods=["post"])
@@ -381,7 +404,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
             consent=consent,
             reason=serializer.validated_data["reason"],
         )
-        return Response(TransferSerializer(transfer).data, status=status.HTTP_201_CREATED)
+        return Response(TransferSerializer(transfer, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
         parameters=[OpenApiParameter("page", int, description="Page number, newest first")],
