@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import pghistory
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -107,6 +108,7 @@ class User(AbstractUser):
         return membership.organisation if membership else None
 
 
+@pghistory.track()  # who gave whom which role, and when: a new manager reads every case
 class Membership(models.Model):
     """Every staff user belongs to exactly one organisation with one role."""
 

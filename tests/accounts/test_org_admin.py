@@ -151,3 +151,16 @@ def test_admin_of_an_authority_gets_only_authority_roles(client, demo):
     assert choices == [Role.ADMIN, Role.AUTHORITY_LIAISON] or set(choices) == {Role.ADMIN, Role.AUTHORITY_LIAISON}
     listed = {u.username for u in client.get(reverse("orgsettings:user-list")).context["page"].object_list}
     assert listed == {"authority", "probation-admin"}
+
+
+def test_role_changes_are_kept_in_history(client, admin, colleague):
+    from django.apps import apps
+
+    client.force_login(admin)
+    client.post(
+        reverse("orgsettings:user-edit", args=[colleague.pk]),
+        {"first_name": "Y", "last_name": "B", "email": "c@demo.invalid", "role": "manager", "is_active": "on"},
+    )
+    events = apps.get_model("accounts", "MembershipEvent").objects.filter(pgh_obj_id=colleague.membership.pk)
+    assert list(events.order_by("pgh_id").values_list("role", flat=True))[-2:] == ["caseworker", "manager"]
+    assert events.order_by("-pgh_id").first().pgh_context.metadata["user"] == admin.pk
