@@ -8,53 +8,115 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('pghistory', '0007_auto_20250421_0444'),
+        ("accounts", "0001_initial"),
+        ("pghistory", "0007_auto_20250421_0444"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='MembershipEvent',
+            name="MembershipEvent",
             fields=[
-                ('pgh_id', models.AutoField(primary_key=True, serialize=False)),
-                ('pgh_created_at', models.DateTimeField(auto_now_add=True)),
-                ('pgh_label', models.TextField(help_text='The event label.')),
-                ('id', models.BigIntegerField()),
-                ('role', models.CharField(choices=[('caseworker', 'Caseworker'), ('counsellor', 'Counsellor'), ('placement_officer', 'Placement officer'), ('manager', 'Manager'), ('auditor', 'Auditor (data protection)'), ('admin', 'Organisation administrator'), ('mentor', 'Mentor'), ('mentor_supervisor', 'Mentor supervisor'), ('authority_liaison', 'Authority liaison')], max_length=20, verbose_name='role')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ("pgh_id", models.AutoField(primary_key=True, serialize=False)),
+                ("pgh_created_at", models.DateTimeField(auto_now_add=True)),
+                ("pgh_label", models.TextField(help_text="The event label.")),
+                ("id", models.BigIntegerField()),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("caseworker", "Caseworker"),
+                            ("counsellor", "Counsellor"),
+                            ("placement_officer", "Placement officer"),
+                            ("manager", "Manager"),
+                            ("auditor", "Auditor (data protection)"),
+                            ("admin", "Organisation administrator"),
+                            ("mentor", "Mentor"),
+                            ("mentor_supervisor", "Mentor supervisor"),
+                            ("authority_liaison", "Authority liaison"),
+                        ],
+                        max_length=20,
+                        verbose_name="role",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'abstract': False,
+                "abstract": False,
             },
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='membership',
-            trigger=pgtrigger.compiler.Trigger(name='insert_insert', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "accounts_membershipevent" ("created_at", "id", "organisation_id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "role", "user_id") VALUES (NEW."created_at", NEW."id", NEW."organisation_id", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."role", NEW."user_id"); RETURN NULL;', hash='2fdaf8dc3881f0e9fe52c00eb9c06b3bfe533ff3', operation='INSERT', pgid='pgtrigger_insert_insert_fc05a', table='accounts_membership', when='AFTER')),
+            model_name="membership",
+            trigger=pgtrigger.compiler.Trigger(
+                name="insert_insert",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='INSERT INTO "accounts_membershipevent" ("created_at", "id", "organisation_id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "role", "user_id") VALUES (NEW."created_at", NEW."id", NEW."organisation_id", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."role", NEW."user_id"); RETURN NULL;',
+                    hash="2fdaf8dc3881f0e9fe52c00eb9c06b3bfe533ff3",
+                    operation="INSERT",
+                    pgid="pgtrigger_insert_insert_fc05a",
+                    table="accounts_membership",
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='membership',
-            trigger=pgtrigger.compiler.Trigger(name='update_update', sql=pgtrigger.compiler.UpsertTriggerSql(condition='WHEN (OLD.* IS DISTINCT FROM NEW.*)', func='INSERT INTO "accounts_membershipevent" ("created_at", "id", "organisation_id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "role", "user_id") VALUES (NEW."created_at", NEW."id", NEW."organisation_id", _pgh_attach_context(), NOW(), \'update\', NEW."id", NEW."role", NEW."user_id"); RETURN NULL;', hash='d8e67e1891123a4b8183b518e8d62ea6f71108ba', operation='UPDATE', pgid='pgtrigger_update_update_20ab5', table='accounts_membership', when='AFTER')),
+            model_name="membership",
+            trigger=pgtrigger.compiler.Trigger(
+                name="update_update",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    condition="WHEN (OLD.* IS DISTINCT FROM NEW.*)",
+                    func='INSERT INTO "accounts_membershipevent" ("created_at", "id", "organisation_id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "role", "user_id") VALUES (NEW."created_at", NEW."id", NEW."organisation_id", _pgh_attach_context(), NOW(), \'update\', NEW."id", NEW."role", NEW."user_id"); RETURN NULL;',
+                    hash="d8e67e1891123a4b8183b518e8d62ea6f71108ba",
+                    operation="UPDATE",
+                    pgid="pgtrigger_update_update_20ab5",
+                    table="accounts_membership",
+                    when="AFTER",
+                ),
+            ),
         ),
         migrations.AddField(
-            model_name='membershipevent',
-            name='organisation',
-            field=models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', related_query_name='+', to='accounts.organisation', verbose_name='organisation'),
+            model_name="membershipevent",
+            name="organisation",
+            field=models.ForeignKey(
+                db_constraint=False,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                related_query_name="+",
+                to="accounts.organisation",
+                verbose_name="organisation",
+            ),
         ),
         migrations.AddField(
-            model_name='membershipevent',
-            name='pgh_context',
-            field=models.ForeignKey(db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='pghistory.context'),
+            model_name="membershipevent",
+            name="pgh_context",
+            field=models.ForeignKey(
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to="pghistory.context",
+            ),
         ),
         migrations.AddField(
-            model_name='membershipevent',
-            name='pgh_obj',
-            field=models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='events', to='accounts.membership'),
+            model_name="membershipevent",
+            name="pgh_obj",
+            field=models.ForeignKey(
+                db_constraint=False,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="events",
+                to="accounts.membership",
+            ),
         ),
         migrations.AddField(
-            model_name='membershipevent',
-            name='user',
-            field=models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', related_query_name='+', to=settings.AUTH_USER_MODEL, verbose_name='user'),
+            model_name="membershipevent",
+            name="user",
+            field=models.ForeignKey(
+                db_constraint=False,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                related_query_name="+",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="user",
+            ),
         ),
     ]
