@@ -1,6 +1,7 @@
 """The app's URLs plus a benchmark-only admin changelist, which the app itself never routes."""
 
 from django.contrib import admin
+from django.http import HttpResponse
 from django.urls import path
 
 from casemgmt.models import Case
@@ -43,4 +44,9 @@ class CaseAdmin(admin.ModelAdmin):
         return case.participant.city.name
 
 
-urlpatterns = [path("bench-admin/", bench_admin.urls), *app_urlpatterns]
+def empty(request):
+    """The fixed cost of any page: middleware, session, user and membership, no case data."""
+    return HttpResponse("ok")
+
+
+urlpatterns = [path("bench-admin/", bench_admin.urls), path("bench-empty/", empty), *app_urlpatterns]
