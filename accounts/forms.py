@@ -26,6 +26,15 @@ class StyleMixin:
                 widget.attrs["aria-invalid"] = "true"
 
 
+def apply_errors(form, error) -> None:
+    """Put a service's ValidationError on the form, field by field where it can."""
+    if hasattr(error, "error_dict"):
+        for name, errors in error.message_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, error.messages)
+
+
 class StyledForm(StyleMixin, forms.Form):
     pass
 

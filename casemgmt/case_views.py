@@ -12,6 +12,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounts.forms import apply_errors
+
 from . import access, selectors, services, timeline
 from .access import G
 from .forms import (
@@ -28,15 +30,6 @@ from .forms import (
 )
 from .models import REOPENABLE, CaseTeamMember, SavedSearch, Stage, TeamRole
 from .reads import log_read
-
-
-def apply_errors(form, error: ValidationError) -> None:
-    """Put a service's ValidationError on the form, field by field where it can."""
-    if hasattr(error, "error_dict"):
-        for name, errors in error.message_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, error.messages)
 
 
 def case_list(request: HttpRequest) -> HttpResponse:

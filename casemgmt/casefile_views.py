@@ -16,13 +16,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from accounts.forms import apply_errors
+
 from . import access, casefile_services
-from .case_views import apply_errors
 from .casefile import Assessment, AssessmentTemplate
 from .casefile_forms import AssessmentForm, AttachmentForm, GoalProgressForm, record_form_class
 from .casefile_services import POST_EXIT_FIELDS
 from .forms import CloseForm, ExitForm, OutcomeRecordForm, ScreeningForm, TransferForm
-from .reads import log_read
+from .reads import file_response, log_read
 
 
 @dataclass(frozen=True)
@@ -268,17 +269,13 @@ def goal_progress(request: HttpRequest, case_id: int, pk: int) -> HttpResponse:
     goal = _get_record(request, case, section, pk)
     if not access.can_write_record(request.user, case, "goal", goal):
         raise Http404
-    form = GoalProgressForm(request.POST)
-    if form.is_valid():
-        try:
-            casefile_services.goal_progress_add(goal=goal, by=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-        else:
-            messages.success(request, _("Progress recorded."))
-    else:
-        messages.error(request, " ".join(str(e) for errs in form.errors.values() for e in errs))
-    return redirect(_detail_url(case, section, goal))
+    return _form_action(
+        request,
+        GoalProgressForm(request.POST),
+        lambda data: casefile_services.goal_progress_add(goal=goal, by=request.user, **data),
+        lambda: _("Progress recorded."),
+        _detail_url(case, section, goal),
+    )
 
 
 @require_POST
@@ -288,21 +285,15 @@ def outcome_record(request: HttpRequest, case_id: int, pk: int) -> HttpResponse:
     if not access.can_write_record(request.user, case, "outcome", outcome):
         raise Http404
     form = OutcomeRecordForm(request.POST, prefix="outcome")
-    if form.is_valid():
-        try:
-            casefile_services.outcome_record(
-                outcome=outcome,
-                by=request.user,
-                recorded_on=form.cleaned_data["recorded_on"],
-                data=form.data_for_service(),
-            )
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-        else:
-            messages.success(request, _("Follow-up recorded."))
-    else:
-        messages.error(request, " ".join(str(e) for errs in form.errors.values() for e in errs))
-    return redirect(_detail_url(case, section, outcome))
+    return _form_action(
+        request,
+        form,
+        lambda data: casefile_services.outcome_record(
+            outcome=outcome, by=request.user, recorded_on=data["recorded_on"], data=form.data_for_service()
+        ),
+        lambda: _("Follow-up recorded."),
+        _detail_url(case, section, outcome),
+    )
 
 
 @require_POST
@@ -563,16 +554,9 @@ def case_documents(request: HttpRequest, case_id: int) -> HttpResponse:
 
 
 def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
-    attachment = access.get_record_for_user(request.user, "attachment", pk)
-    log_read(request, attachment.case, view="attachment-download", groups=frozenset({"attachment"}))
-    response = FileResponse(
-        attachment.file.open("rb"),
-        as_attachment=True,
-        filename=attachment.original_name,
-        content_type=attachment.content_type,
+    return file_response(
+        request, access.get_record_for_user(request.user, "attachment", pk), view="attachment-download"
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
 
 
 def intake_queue(request: HttpRequest) -> HttpResponse:

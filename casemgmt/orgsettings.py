@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.translation import gettext as _
 
-from accounts.forms import UserCreateForm, UserUpdateForm
+from accounts.forms import UserCreateForm, UserUpdateForm, apply_errors
 from accounts.models import Role
 from accounts.services import user_create, user_update
 
@@ -39,14 +39,6 @@ def user_list(request: HttpRequest) -> HttpResponse:
     return render(request, "orgsettings/user_list.html", {"page": page, "query": query, "sort": sort})
 
 
-def _form_errors(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error.messages)
-
-
 def user_create_view(request: HttpRequest) -> HttpResponse:
     _require_admin(request)
     organisation = request.user.membership.organisation
@@ -55,7 +47,7 @@ def user_create_view(request: HttpRequest) -> HttpResponse:
         try:
             user = user_create(organisation=organisation, by=request.user, **form.cleaned_data)
         except ValidationError as error:
-            _form_errors(form, error)
+            apply_errors(form, error)
         else:
             messages.success(request, _("Account %(username)s created.") % {"username": user.username})
             return redirect("orgsettings:user-list")
@@ -78,7 +70,7 @@ def user_edit_view(request: HttpRequest, user_id: int) -> HttpResponse:
         try:
             user_update(user=target, by=request.user, **form.cleaned_data)
         except ValidationError as error:
-            _form_errors(form, error)
+            apply_errors(form, error)
         else:
             messages.success(request, _("Account %(username)s saved.") % {"username": target.username})
             return redirect("orgsettings:user-list")

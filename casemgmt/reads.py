@@ -37,3 +37,18 @@ def log_reads(request: HttpRequest, case_ids: list[int], *, view: str, groups: f
         )
         for case_id in sorted(set(case_ids))
     )
+
+
+def file_response(request: HttpRequest, attachment, *, view: str):
+    """Send an attachment the caller may read (already checked), logged as a read of its case."""
+    from django.http import FileResponse
+
+    log_read(request, attachment.case, view=view, groups=frozenset({"attachment"}))
+    response = FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=True,
+        filename=attachment.original_name,
+        content_type=attachment.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

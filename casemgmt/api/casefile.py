@@ -6,7 +6,7 @@ import functools
 import re
 
 from django.db.models import Q
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, parsers, serializers, status, viewsets
@@ -29,7 +29,7 @@ from casemgmt.casefile import (
 from casemgmt.casefile_forms import MODELS
 from casemgmt.casefile_services import WRITABLE_FIELDS
 from casemgmt.models import Case, Eligibility, Stage
-from casemgmt.reads import log_read, log_reads
+from casemgmt.reads import file_response, log_read, log_reads
 
 CASE_FILTER = [OpenApiParameter("case", int, description="Only rows of this case")]
 
@@ -196,19 +196,7 @@ class ReferralSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Case
-        fields = [
-            "id",
-            "case_code",
-            "stage",
-            "referral_source",
-            "referral_date",
-            "referring_organisation",
-            "referral_reason",
-            "first_contact_date",
-            "eligibility",
-            "eligibility_reason",
-            "lead",
-        ]
+        fields = ["id", "case_code", "stage", *access.GROUP_FIELDS[access.G.REFERRAL], "lead"]
         read_only_fields = fields
 
 
@@ -428,16 +416,7 @@ class AttachmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     @extend_schema(responses={(200, "application/octet-stream"): bytes})
     @action(detail=True, methods=["get"])
     def download(self, request, pk=None):
-        attachment = self.get_object()
-        log_read(request, attachment.case, view="api-attachment-download", groups=frozenset({"attachment"}))
-        response = FileResponse(
-            attachment.file.open("rb"),
-            as_attachment=True,
-            filename=attachment.original_name,
-            content_type=attachment.content_type,
-        )
-        response["X-Content-Type-Options"] = "nosniff"
-        return response
+        return file_response(request, self.get_object(), view="api-attachment-download")
 
 
 # --- Post-exit outcomes ---------------------------------------------------------------------
