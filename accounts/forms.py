@@ -1,7 +1,27 @@
 from django import forms
+from django.forms.utils import flatatt
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from .models import ROLES_BY_ORGANISATION_KIND, Organisation, Role, User
+
+
+class FastSelect(forms.Select):
+    """A single <select> rendered in Python, with the markup of Django's own template.
+
+    Django renders every <option> through a template include; on filter forms with long option
+    lists (cities, leads) that was a quarter of the case list's time. No option groups.
+    """
+
+    def render(self, name, value, attrs=None, renderer=None):
+        final = self.build_attrs(self.attrs, {**(attrs or {}), "name": name})
+        chosen = self.format_value(value)
+        options = format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            ((v, " selected" if str(v) in chosen else "", label) for v, label in self.choices),
+        )
+        return format_html("<select{}>{}</select>", flatatt(final), options)
 
 
 class StyleMixin:

@@ -127,15 +127,29 @@ def main() -> int:
         return PLAIN.render({"rows": [row, *team, *moves, *flags, *band]})
 
     def floor_timeline():
-        rows = conn.execute(
-            "(SELECT changed_at, to_stage, reason FROM casemgmt_stagechange WHERE case_id = %(c)s "
-            " ORDER BY changed_at DESC LIMIT 50) UNION ALL "
-            "(SELECT date::timestamptz, kind, left(text, 140) FROM casemgmt_note WHERE case_id = %(c)s "
-            " AND visibility = 'team' ORDER BY date DESC LIMIT 50) UNION ALL "
-            "(SELECT assessed_on::timestamptz, risk_band, '' FROM casemgmt_assessment WHERE case_id = %(c)s "
-            " ORDER BY assessed_on DESC LIMIT 50) ORDER BY 1 DESC LIMIT 50",
-            {"c": case.pk},
-        ).fetchall()
+        # the page's header (case code) and the read it logs, as on the detail page
+        header = conn.execute(
+            "SELECT p.case_code FROM casemgmt_case c JOIN casemgmt_participant p ON p.id = c.participant_id "
+            "WHERE c.id = %s AND c.organisation_id = %s",
+            [case.pk, org],
+        ).fetchone()
+        conn.execute(
+            "INSERT INTO casemgmt_accesslog (user_id, organisation_id, case_id, channel, view, shown, at) "
+            "VALUES (%s, %s, %s, 'ui', 'bench-floor', '{}', now())",
+            [manager.pk, org, case.pk],
+        )
+        rows = [
+            header,
+            *conn.execute(
+                "(SELECT changed_at, to_stage, reason FROM casemgmt_stagechange WHERE case_id = %(c)s "
+                " ORDER BY changed_at DESC LIMIT 50) UNION ALL "
+                "(SELECT date::timestamptz, kind, left(text, 140) FROM casemgmt_note WHERE case_id = %(c)s "
+                " AND visibility = 'team' ORDER BY date DESC LIMIT 50) UNION ALL "
+                "(SELECT assessed_on::timestamptz, risk_band, '' FROM casemgmt_assessment WHERE case_id = %(c)s "
+                " ORDER BY assessed_on DESC LIMIT 50) ORDER BY 1 DESC LIMIT 50",
+                {"c": case.pk},
+            ).fetchall(),
+        ]
         return PLAIN.render({"rows": rows})
 
     search_where = "AND p.search_text LIKE '%%' || casemgmt_normalize(%(q)s) || '%%'"
@@ -210,7 +224,8 @@ def write_results(rows, *, total: int, rss_mb: float, overhead: float) -> None:
         "session, access policy and the access-log write included).",
         "",
         "Baselines measured in the same run: **floor** = the same rows by hand-written SQL through psycopg (plus "
-        "the access-log insert on the detail page), rendered through one plain template or `json.dumps`; "
+        "the access-log insert on the detail and timeline pages, which log a read), rendered through one plain "
+        "template or `json.dumps`; "
         "**admin** = a Django admin changelist over the same table with the same search, on a benchmark-only "
         "admin site.",
         "",

@@ -462,6 +462,32 @@ def records_visible_to(user: User, key: str) -> QuerySet:
     return model.objects.filter(_rows_for(user, RECORD_RULES[key].read))
 
 
+def case_records_visible_to(user: User, case: Case, key: str) -> QuerySet:
+    """The rows of one kind on ONE case, for a case reached through `cases_visible_to`.
+
+    The same rule as `records_visible_to(user, key).filter(case=case)`, but the case's scope is taken
+    from the case's annotations (viewer kind, lead) instead of being derived again in SQL for every
+    kind: the timeline asks this for nine kinds at once. Tests hold the two equal for every demo user.
+    """
+    model = record_model(key)
+    kind = viewer_kind(user, case)
+    if key == "attachment" or kind is None or not (user.is_authenticated and user.is_active):
+        return records_visible_to(user, key).filter(case=case) if kind else model.objects.none()
+    kinds = {MANAGER} if kind == MANAGER else {case.viewer_kind}
+    if kind == LEAD and user.role == Role.CASEWORKER:
+        kinds.add(LEAD)
+    narrows = [narrow for rule_kind, narrow in RECORD_RULES[key].read.items() if rule_kind in kinds]
+    rows = model.objects.filter(case=case)
+    if not narrows:
+        return rows.none()
+    if any(narrow is None for narrow in narrows):  # one of the viewer's kinds reads every row
+        return rows
+    condition = Q(pk__in=[])
+    for narrow in narrows:
+        condition |= narrow(user)
+    return rows.filter(condition)
+
+
 def get_record_for_user(user: User, key: str, pk: int):
     return get_object_or_404(records_visible_to(user, key), pk=pk)
 

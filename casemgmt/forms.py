@@ -4,7 +4,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.forms import StyledForm
+from accounts.forms import FastSelect, StyledForm
 from accounts.models import City, Organisation
 
 from .access import GROUP_FIELDS
@@ -169,6 +169,8 @@ class CaseFilterForm(forms.Form):
         self.fields["city"].choices = [("", _("All cities")), *((c.code, c.name) for c in City.objects.all())]
         self.fields["lead"].choices = [("", _("Any lead")), *((u.pk, u.get_full_name()) for u in leads)]
         for f in self.fields.values():
+            if type(f.widget) is forms.Select:
+                f.widget = FastSelect(attrs=f.widget.attrs, choices=f.choices)
             f.widget.attrs.setdefault(
                 "class",
                 "form-select form-select-sm" if isinstance(f.widget, forms.Select) else "form-control form-control-sm",

@@ -1,8 +1,11 @@
 """One chronological view of a case, filtered by what the viewer may see.
 
 Each source gives the newest events of one kind for (user, case), already filtered through
-`casemgmt.access`; the timeline merges them. Apps to the right (mentoring, counselling,
-placements) add their own sources with `register()` in their AppConfig.ready(); this module
+`casemgmt.access`. Query sources (`register_query`) give their rows and, through `columns()`, the
+same six columns (`ev_at`, `ev_pk`, `ev_code`, `ev_text`, `ev_extra`, `ev_flag`); all of them are merged, ordered and
+cut in ONE SQL statement (UNION ALL), so a page costs one query however many kinds there are.
+Python sources (`register`) give events directly and are merged afterwards. Apps to the right
+(mentoring, counselling, placements) register their sources in AppConfig.ready(); this module
 imports none of them.
 """
 
@@ -12,6 +15,8 @@ import datetime
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from django.db.models import BooleanField, CharField, DateTimeField, F, QuerySet, Value
+from django.db.models.functions import Cast, Left
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
@@ -19,7 +24,8 @@ from accounts.models import User
 
 from . import access
 from .access import G
-from .models import Case
+from .casefile import Assessment, Consent, LegalEvent, Note, Outcome, RelapseEvent, ServiceReferral
+from .models import Case, StageChange
 
 
 @dataclass(frozen=True)
@@ -35,157 +41,224 @@ Source = Callable[[User, Case, int], Iterable[TimelineEvent]]
 SOURCES: list[Source] = []
 
 
+@dataclass(frozen=True)
+class QuerySource:
+    kind: str
+    rows: Callable[[User, Case], tuple[QuerySet, dict] | None]  # `columns(...)`; None: nothing to see
+    event: Callable[[dict, Case], TimelineEvent]
+
+
+QUERY_SOURCES: list[QuerySource] = []
+COLUMNS = ("ev_at", "ev_pk", "ev_code", "ev_text", "ev_extra", "ev_flag")
+
+
 def register(source: Source) -> Source:
-    """Add a source of events; usable as a decorator."""
+    """Add a Python source of events; usable as a decorator."""
     SOURCES.append(source)
     return source
 
 
-def _moment(day: datetime.date | datetime.datetime) -> datetime.datetime:
-    if isinstance(day, datetime.datetime):
-        return day
-    return datetime.datetime.combine(day, datetime.time(12, 0), tzinfo=datetime.UTC)
+def register_query(kind: str, event: Callable[[dict, Case], TimelineEvent]):
+    """Add a query source (decorates the function giving its rows; see `columns`)."""
+
+    def decorate(rows: Callable[[User, Case], tuple[QuerySet, dict] | None]):
+        QUERY_SOURCES.append(QuerySource(kind, rows, event))
+        return rows
+
+    return decorate
+
+
+def columns(qs: QuerySet, *, at, code="", text="", extra="", flag=False, text_length: int = 140):
+    """The common shape of a query source: the same columns, in the same order, for the UNION."""
+
+    def expr(value, field):
+        if isinstance(value, str):
+            return Cast(F(value), field) if value else Value("", field)
+        return value if hasattr(value, "resolve_expression") else Value(value, field)
+
+    return qs, {
+        "ev_at": F(at) if isinstance(at, str) else at,
+        "ev_pk": F("pk"),
+        "ev_code": expr(code, CharField()),
+        "ev_text": Left(expr(text, CharField()), text_length),
+        "ev_extra": expr(extra, CharField()),
+        "ev_flag": expr(flag, BooleanField()),
+    }
+
+
+def noon(field: str):
+    """A date as midday UTC, so that dated records sort among timestamped ones."""
+    return Cast(F(field), DateTimeField()) + Value(datetime.timedelta(hours=12))
 
 
 def case_timeline(user: User, case: Case, *, offset: int = 0, limit: int = 50) -> list[TimelineEvent]:
     """Events newest first; each source is asked for no more than it could contribute to this page."""
     wanted = offset + limit
+    parts, kinds = [], []
+    for source in QUERY_SOURCES:
+        shape = source.rows(user, case)
+        if shape is not None:
+            rows, spec = shape
+            part = rows.annotate(**spec, ev_kind=Value(len(kinds))).values(*COLUMNS, "ev_kind")
+            parts.append(part.order_by("-ev_at", "-ev_pk")[:wanted])
+            kinds.append(source)
     events: list[TimelineEvent] = []
+    if parts:
+        merged = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
+        for row in merged.order_by("-ev_at", "-ev_pk")[:wanted]:
+            events.append(kinds[row["ev_kind"]].event(row, case))
     for source in SOURCES:
         events.extend(source(user, case, wanted))
     events.sort(key=lambda e: e.at, reverse=True)
     return events[offset:wanted]
 
 
-def _detail_url(case: Case, slug: str, pk: int) -> str:
-    return reverse("casefile-detail", args=[case.pk, slug, pk])
+def _url(case: Case, slug: str):
+    """The detail address of a record, built once per page rather than reversed per event."""
+    template = reverse("casefile-detail", args=[case.pk, slug, 0])
+    prefix = template[: template.rindex("/0/") + 1]
+    return lambda pk: f"{prefix}{pk}/"
 
 
-@register
-def stage_changes(user: User, case: Case, limit: int) -> Iterable[TimelineEvent]:
-    groups = access.visible_groups(user, case)
-    if G.STAGE not in groups:
-        return []
-    show_reason = access.stage_reasons_visible(user, case)
-    return [
-        TimelineEvent(
-            at=change.changed_at,
-            kind="stage",
-            title=_("Re-opened: %(stage)s") % {"stage": change.get_to_stage_display()}
-            if change.is_reopening
-            else _("Stage: %(stage)s") % {"stage": change.get_to_stage_display()},
-            detail=change.reason if show_reason else "",
+def _display(model, field: str) -> Callable[[str], str]:
+    labels = dict(model._meta.get_field(field).flatchoices)
+    return lambda value: str(labels.get(value, value))
+
+
+def _rows(key: str, user: User, case: Case) -> QuerySet:
+    return access.case_records_visible_to(user, case, key)
+
+
+def _stage_event(row: dict, case: Case) -> TimelineEvent:
+    stage = _display(StageChange, "to_stage")(row["ev_code"])
+    title = _("Re-opened: %(stage)s") if row["ev_flag"] else _("Stage: %(stage)s")
+    return TimelineEvent(row["ev_at"], "stage", title % {"stage": stage}, detail=row["ev_text"])
+
+
+@register_query("stage", _stage_event)
+def stage_changes(user: User, case: Case) -> tuple[QuerySet, dict] | None:
+    if G.STAGE not in access.visible_groups(user, case):
+        return None
+    reason = "reason" if access.stage_reasons_visible(user, case) else ""
+    return columns(
+        StageChange.objects.filter(case=case),
+        at="changed_at",
+        code="to_stage",
+        text=reason,
+        flag=F("is_reopening"),
+        text_length=2000,
+    )
+
+
+def _record_event(kind: str, slug: str, model, title: Callable[[dict, Callable], str], detail=None):
+    """The event of one row of a case-file record: its title, its detail, a link to it."""
+
+    def event(row: dict, case: Case) -> TimelineEvent:
+        label = _display(model, "kind") if any(f.name == "kind" for f in model._meta.fields) else str
+        return TimelineEvent(
+            row["ev_at"],
+            kind,
+            title(row, label),
+            detail=detail(row) if detail else row["ev_text"],
+            url=_url(case, slug)(row["ev_pk"]),
         )
-        for change in case.stage_changes.order_by("-changed_at", "-pk")[:limit]
-    ]
+
+    return event
 
 
-def _rows(key: str, user: User, case: Case, limit: int, order: str):
-    return access.records_visible_to(user, key).filter(case=case).order_by(order, "-pk")[:limit]
+@register_query(
+    "assessment",
+    _record_event(
+        "assessment",
+        "assessments",
+        Assessment,
+        lambda row, _label: (
+            _("Assessment: risk band %(band)s") % {"band": _display(Assessment, "risk_band")(row["ev_code"])}
+        ),
+    ),
+)
+def assessments(user: User, case: Case) -> tuple[QuerySet, dict]:
+    return columns(_rows("assessment", user, case), at=noon("assessed_on"), code="risk_band")
 
 
-@register
-def assessments(user: User, case: Case, limit: int) -> Iterable[TimelineEvent]:
-    return [
-        TimelineEvent(
-            _moment(a.assessed_on),
-            "assessment",
-            _("Assessment: risk band %(band)s") % {"band": a.get_risk_band_display()},
-            url=_detail_url(case, "assessments", a.pk),
-        )
-        for a in _rows("assessment", user, case, limit, "-assessed_on")
-    ]
+@register_query(
+    "note",
+    _record_event(
+        "note",
+        "notes",
+        Note,
+        lambda row, label: label(row["ev_code"]) + ("" if row["ev_flag"] else f" ({_('missed')})"),
+    ),
+)
+def notes(user: User, case: Case) -> tuple[QuerySet, dict]:
+    return columns(_rows("note", user, case), at=noon("date"), code="kind", text="text", flag=F("held"))
 
 
-@register
-def notes(user: User, case: Case, limit: int) -> Iterable[TimelineEvent]:
-    return [
-        TimelineEvent(
-            _moment(n.date),
-            "note",
-            f"{n.get_kind_display()}" + ("" if n.held else f" ({_('missed')})"),
-            detail=n.text[:140],
-            url=_detail_url(case, "notes", n.pk),
-        )
-        for n in _rows("note", user, case, limit, "-date")
-    ]
+@register_query(
+    "legal_event",
+    _record_event("legal_event", "legal-events", LegalEvent, lambda row, label: label(row["ev_code"])),
+)
+def legal_events(user: User, case: Case) -> tuple[QuerySet, dict]:
+    return columns(_rows("legal_event", user, case), at=noon("date"), code="kind", text="description")
 
 
-@register
-def legal_events(user: User, case: Case, limit: int) -> Iterable[TimelineEvent]:
-    return [
-        TimelineEvent(
-            _moment(e.date),
-            "legal_event",
-            e.get_kind_display(),
-            detail=e.description[:140],
-            url=_detail_url(case, "legal-events", e.pk),
-        )
-        for e in _rows("legal_event", user, case, limit, "-date")
-    ]
+@register_query(
+    "relapse_event",
+    _record_event("relapse_event", "relapse-events", RelapseEvent, lambda row, label: label(row["ev_code"])),
+)
+def relapse_events(user: User, case: Case) -> tuple[QuerySet, dict]:
+    return columns(_rows("relapse_event", user, case), at=noon("date"), code="kind", text="description")
 
 
-@register
-def relapse_events(user: User, case: Case, limit: int) -> Iterable[TimelineEvent]:
-    return [
-        TimelineEvent(
-            _moment(e.date),
-            "relapse_event",
-            e.get_kind_display(),
-            detail=e.description[:140],
-            url=_detail_url(case, "relapse-events", e.pk),
-        )
-        for e in _rows("relapse_event", user, case, limit, "-date")
-    ]
+@register_query(
+    "consent",
+    _record_event(
+        "consent", "consents", Consent, lambda row, _l: _("Consent given: %(purpose)s") % {"purpose": row["ev_code"]}
+    ),
+)
+def consents_given(user: User, case: Case) -> tuple[QuerySet, dict]:
+    return columns(_rows("consent", user, case), at=noon("given_on"), code="purpose")
 
 
-@register
-def consents(user: User, case: Case, limit: int) -> Iterable[TimelineEvent]:
-    events = []
-    for c in _rows("consent", user, case, limit, "-given_on"):
-        events.append(
-            TimelineEvent(
-                _moment(c.given_on),
-                "consent",
-                _("Consent given: %(purpose)s") % {"purpose": c.purpose},
-                url=_detail_url(case, "consents", c.pk),
-            )
-        )
-        if c.withdrawn_on:
-            events.append(
-                TimelineEvent(
-                    _moment(c.withdrawn_on),
-                    "consent",
-                    _("Consent withdrawn: %(purpose)s") % {"purpose": c.purpose},
-                    url=_detail_url(case, "consents", c.pk),
-                )
-            )
-    return events
+@register_query(
+    "consent",
+    _record_event(
+        "consent",
+        "consents",
+        Consent,
+        lambda row, _l: _("Consent withdrawn: %(purpose)s") % {"purpose": row["ev_code"]},
+    ),
+)
+def consents_withdrawn(user: User, case: Case) -> tuple[QuerySet, dict]:
+    rows = _rows("consent", user, case).filter(withdrawn_on__isnull=False)
+    return columns(rows, at=noon("withdrawn_on"), code="purpose")
 
 
-@register
-def service_referrals(user: User, case: Case, limit: int) -> Iterable[TimelineEvent]:
-    return [
-        TimelineEvent(
-            _moment(s.referred_on),
-            "service_referral",
-            _("Referred to %(service)s") % {"service": s.get_kind_display()},
-            detail=f"{s.provider} — {s.get_status_display()}",
-            url=_detail_url(case, "service-referrals", s.pk),
-        )
-        for s in _rows("service_referral", user, case, limit, "-referred_on")
-    ]
+@register_query(
+    "service_referral",
+    _record_event(
+        "service_referral",
+        "service-referrals",
+        ServiceReferral,
+        lambda row, label: _("Referred to %(service)s") % {"service": label(row["ev_code"])},
+        detail=lambda row: f"{row['ev_text']} — {_display(ServiceReferral, 'status')(row['ev_extra'])}",
+    ),
+)
+def service_referrals(user: User, case: Case) -> tuple[QuerySet, dict]:
+    return columns(
+        _rows("service_referral", user, case), at=noon("referred_on"), code="kind", text="provider", extra="status"
+    )
 
 
-@register
-def outcomes(user: User, case: Case, limit: int) -> Iterable[TimelineEvent]:
-    rows = access.records_visible_to(user, "outcome").filter(case=case, recorded_on__isnull=False)
-    return [
-        TimelineEvent(
-            _moment(o.recorded_on),
-            "outcome",
-            _("Outcome recorded: %(kind)s") % {"kind": o.get_kind_display()},
-            url=_detail_url(case, "outcomes", o.pk),
-        )
-        for o in rows.order_by("-recorded_on", "-pk")[:limit]
-    ]
+@register_query(
+    "outcome",
+    _record_event(
+        "outcome",
+        "outcomes",
+        Outcome,
+        lambda row, label: _("Outcome recorded: %(kind)s") % {"kind": label(row["ev_code"])},
+    ),
+)
+def outcomes(user: User, case: Case) -> tuple[QuerySet, dict]:
+    rows = _rows("outcome", user, case).filter(recorded_on__isnull=False)
+    return columns(rows, at=noon("recorded_on"), code="kind")

@@ -130,3 +130,29 @@ def test_timeline_queries_do_not_grow_with_events(client, demo, active_case):
             data={"kind": "call", "date": YESTERDAY, "visibility": "team", "text": f"n{i}"},
         )
     assert count() == few
+
+
+def test_rows_of_one_case_follow_the_same_rule_as_rows_of_all_cases(demo, records, active_case):
+    """`case_records_visible_to` (the timeline's shortcut) equals `records_visible_to(...).filter(case=...)`."""
+    from casemgmt import access
+
+    team_member_add(case=active_case, by=demo["caseworker"], user=demo["colleague"], role="caseworker")
+    for author, visibility in (("colleague", "restricted"), ("caseworker", "restricted"), ("colleague", "team")):
+        cs.record_create(
+            key="note",
+            case=active_case,
+            by=demo[author],
+            data={"kind": "call", "date": YESTERDAY, "visibility": visibility, "text": f"{author}-{visibility}"},
+        )
+    checked = 0
+    for username, user in demo.items():
+        case = access.cases_visible_to(user).filter(pk=active_case.pk).first()
+        for key in access.RECORD_RULES:
+            everywhere = set(access.records_visible_to(user, key).filter(case=active_case).values_list("pk", flat=True))
+            if case is None:
+                assert everywhere == set(), (username, key)
+                continue
+            here = set(access.case_records_visible_to(user, case, key).values_list("pk", flat=True))
+            assert here == everywhere, (username, key)
+            checked += bool(here)
+    assert checked > 10  # the comparison saw rows, not only empty sets
