@@ -70,6 +70,8 @@ class G:
     DOCUMENTS = "documents"  # attachments on the case itself
     OUTCOMES = "outcomes"  # the exit snapshot and post-exit outcomes
     OUTCOME_EMPLOYMENT = "outcome_employment"  # their employment field only
+    MENTORING = "mentoring"  # mentor assignments and sessions (never their confidential notes)
+    PLACEMENTS = "placements"  # employability profile, placements and their check-ins
 
 
 # Model fields per group, for serializers, forms and the change history.
@@ -104,11 +106,13 @@ _SEEN_BY_ALL_TEAM = {G.CODE, G.NAMES, G.STAGE, G.LANGUAGES, G.TEAM, G.SAFETY, G.
 VISIBLE: dict[str, frozenset[str]] = {
     LEAD: ALL_GROUPS - {G.LEGAL_CONDITIONS, G.OUTCOME_EMPLOYMENT},
     "caseworker": ALL_GROUPS - {G.LEGAL_CONDITIONS, G.OUTCOME_EMPLOYMENT},
-    "placement_officer": frozenset(_SEEN_BY_ALL_TEAM | {G.CONTACT, G.LEGAL_CONDITIONS, G.NOTES, G.OUTCOME_EMPLOYMENT}),
+    "placement_officer": frozenset(
+        _SEEN_BY_ALL_TEAM | {G.CONTACT, G.LEGAL_CONDITIONS, G.NOTES, G.OUTCOME_EMPLOYMENT, G.PLACEMENTS}
+    ),
     # A counsellor reads the family's contact details (families app), not the participant's,
     # and of the consents only those about family contact.
     "counsellor": frozenset(_SEEN_BY_ALL_TEAM | {G.CONSENTS}),
-    "mentor": frozenset(_SEEN_BY_ALL_TEAM),
+    "mentor": frozenset(_SEEN_BY_ALL_TEAM | {G.MENTORING}),
     MANAGER: ALL_GROUPS - {G.LEGAL_CONDITIONS, G.OUTCOME_EMPLOYMENT},
 }
 _CASEWORKER_EDITS = frozenset({G.NAMES, G.LANGUAGES, G.IDENTITY, G.CONTACT, G.REFERRAL, G.LEGAL})
@@ -135,12 +139,23 @@ TEAM_ROLE_OF_MEMBERSHIP = {
 SAME_ORGANISATION_ROLES = (Role.CASEWORKER, Role.PLACEMENT_OFFICER, Role.COUNSELLOR)
 
 
+# Extra conditions a team row must meet to open its case, per membership role, registered by the
+# apps to the right (a mentor's rows open nothing while their vetting is lapsed or suspended).
+TEAM_ROW_CONDITIONS: dict[str, Callable[[User], Q]] = {}
+
+
+def register_team_condition(role: str, condition: Callable[[User], Q]) -> None:
+    TEAM_ROW_CONDITIONS[role] = condition
+
+
 def _my_team_rows(user: User, case_ref: str = "pk"):
     """The user's own, still valid, team rows on the outer case."""
     role = user.role
     rows = CaseTeamMember.objects.filter(case=OuterRef(case_ref), user=user, role=TEAM_ROLE_OF_MEMBERSHIP[role])
     if role in SAME_ORGANISATION_ROLES:
         rows = rows.filter(case__organisation_id=user.membership.organisation_id)
+    if role in TEAM_ROW_CONDITIONS:
+        rows = rows.filter(TEAM_ROW_CONDITIONS[role](user))
     return rows
 
 
@@ -403,9 +418,22 @@ def outcome_fields_for(user: User) -> tuple[str, ...] | None:
     return None
 
 
+# Row kinds of the apps to the right (mentoring, placements, families), registered in their
+# AppConfig.ready(): the same rules, the same functions, no import of those apps here.
+REGISTERED_MODELS: dict[str, type] = {}
+
+
+def register_record(key: str, model: type, rule: RecordRule) -> None:
+    """Add a kind of case-bound row (the model has a `case` foreign key) under the same policy."""
+    RECORD_RULES[key] = rule
+    REGISTERED_MODELS[key] = model
+
+
 def record_model(key: str):
     from . import casefile
 
+    if key in REGISTERED_MODELS:
+        return REGISTERED_MODELS[key]
     return {
         "assessment": casefile.Assessment,
         "goal": casefile.Goal,

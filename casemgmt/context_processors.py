@@ -5,6 +5,14 @@ from accounts.models import Role
 
 from . import access
 
+# Entries of the apps to the right, registered in their AppConfig.ready(): user -> [(label, url)].
+NAV_SOURCES: list = []
+
+
+def register_nav(source):
+    NAV_SOURCES.append(source)
+    return source
+
 
 def navigation(request):
     """The navigation bar for the user's role; pages appear here as capabilities land."""
@@ -19,6 +27,8 @@ def navigation(request):
         items.append((_("Transfers"), reverse("transfer-list")))
     if access.can_see_access_log_page(user):
         items.append((_("Access log"), reverse("access-log")))
+    for source in NAV_SOURCES:
+        items.extend(source(user))
     if user.role == Role.ADMIN:
         items.append((_("Users"), reverse("orgsettings:user-list")))
     return {"nav_items": items}

@@ -19,6 +19,16 @@ from .casefile_services import case_close, case_exit, outcome_record
 from .models import Case, Eligibility, LegalStatus, ReferralSource, Stage, TeamRole
 from .services import case_move_stage, case_open, team_member_add
 
+# Demo data of the apps to the right, registered in their AppConfig.ready(); run after the cases.
+EXTENSIONS: list = []
+
+
+def register(seed):
+    """Add a function seeding an app's demo rows; it must be idempotent (seed_demo may run twice)."""
+    EXTENSIONS.append(seed)
+    return seed
+
+
 GIVEN = [
     ("Youssef", "يوسف"),
     ("Hamza", "حمزة"),

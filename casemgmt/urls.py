@@ -19,7 +19,9 @@ urlpatterns = [
     path("settings/", include((orgsettings.urlpatterns, orgsettings.app_name))),
     path("", include(case_views.urlpatterns)),
     path("", include(casefile_views.urlpatterns)),
+    path("", include("programs.urls")),
     path("api/v1/", include("casemgmt.api.urls")),
+    path("api/v1/", include("programs.api.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from accounts.models import City, Membership, Organisation, Role, User
+from casemgmt import demo
 from casemgmt.demo import seed_cases
 
 CITIES = [
@@ -59,6 +60,8 @@ class Command(BaseCommand):
             seed_reference_data()
             created = seed_users(password=settings.DEMO_PASSWORD)
             cases = seed_cases()
+            for seed in demo.EXTENSIONS:
+                seed()
         self.stdout.write(self.style.SUCCESS(f"Demo data ready ({created} new users, {cases} new cases)."))
 
 

@@ -1,0 +1,1 @@
+"""Mentoring's registrations with the core (access rules, timeline, navigation, demo data)."""

@@ -1,0 +1,3 @@
+"""Mentoring pages."""
+
+urlpatterns: list = []

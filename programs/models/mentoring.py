@@ -1,0 +1,3 @@
+"""Mentoring by religious scholars and peer mentors (issue 6)."""
+
+__all__: list[str] = []

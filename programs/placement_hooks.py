@@ -1,0 +1,1 @@
+"""Placements' registrations with the core (access rules, timeline, navigation, demo data)."""

@@ -1,0 +1,3 @@
+"""Placement pages."""
+
+urlpatterns: list = []

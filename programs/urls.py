@@ -1,0 +1,3 @@
+from . import mentoring_views, placement_views
+
+urlpatterns = [*mentoring_views.urlpatterns, *placement_views.urlpatterns]
