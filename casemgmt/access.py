@@ -421,12 +421,17 @@ def outcome_fields_for(user: User) -> tuple[str, ...] | None:
 # Row kinds of the apps to the right (mentoring, placements, families), registered in their
 # AppConfig.ready(): the same rules, the same functions, no import of those apps here.
 REGISTERED_MODELS: dict[str, type] = {}
+REGISTERED_HISTORY_FIELDS: dict[str, tuple[str, ...]] = {}
 
 
-def register_record(key: str, model: type, rule: RecordRule) -> None:
-    """Add a kind of case-bound row (the model has a `case` foreign key) under the same policy."""
+def register_record(key: str, model: type, rule: RecordRule, *, history_fields: tuple[str, ...] = ()) -> None:
+    """Add a kind of case-bound row (the model has a `case` foreign key) under the same policy.
+
+    `history_fields` are the fields the case's change history shows for it (the model must be
+    tracked by pghistory when there are any)."""
     RECORD_RULES[key] = rule
     REGISTERED_MODELS[key] = model
+    REGISTERED_HISTORY_FIELDS[key] = history_fields
 
 
 def record_model(key: str):

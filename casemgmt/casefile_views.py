@@ -80,6 +80,8 @@ def _render(request, template: str, context: dict, status: int | None = None) ->
     """Every case-file page carries the section navigation of the viewer."""
     if "case" in context and "sections" not in context:
         context["sections"] = visible_sections(request.user, context["case"])
+    if "case" in context and "case_pages" not in context:
+        context["case_pages"] = case_pages(request.user, context["case"])
     return render(request, template, context, status=status)
 
 
@@ -93,6 +95,30 @@ def _section(slug: str) -> Section:
 def visible_sections(user, case) -> list[Section]:
     groups = access.visible_groups(user, case)
     return [s for s in SECTIONS if access.RECORD_RULES[s.key].opened_by(groups)]
+
+
+@dataclass(frozen=True)
+class CasePage:
+    """A page of an app to the right in the case's navigation (mentoring, placements...)."""
+
+    slug: str
+    title: str
+    url_name: str  # reversed with the case id
+    group: str  # the field group that opens it
+
+
+CASE_PAGES: list[CasePage] = []
+
+
+def register_case_page(page: CasePage) -> CasePage:
+    CASE_PAGES.append(page)
+    return page
+
+
+def case_pages(user, case) -> list[tuple[str, str, str]]:
+    """(slug, title, address) of the registered case pages this viewer may open."""
+    groups = access.visible_groups(user, case)
+    return [(p.slug, p.title, reverse(p.url_name, args=[case.pk])) for p in CASE_PAGES if p.group in groups]
 
 
 def _case_and_section(request, case_id: int, slug: str):

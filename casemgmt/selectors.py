@@ -218,7 +218,7 @@ RECORD_HISTORY_FIELDS = {
 
 
 def _record_history(*, case: Case, groups: frozenset[str], user: User, users: dict) -> list[HistoryEntry]:
-    from .access import RECORD_RULES, record_model, rows_condition
+    from .access import RECORD_RULES, REGISTERED_HISTORY_FIELDS, record_model, rows_condition
     from .casefile_services import WRITABLE_FIELDS
 
     entries: list[HistoryEntry] = []
@@ -226,10 +226,13 @@ def _record_history(*, case: Case, groups: frozenset[str], user: User, users: di
         if not rule.opened_by(groups):
             continue
         model = record_model(key)
+        names = RECORD_HISTORY_FIELDS.get(key) or WRITABLE_FIELDS.get(key) or REGISTERED_HISTORY_FIELDS.get(key, ())
+        if not names:
+            continue
         # Each version is judged by the same rule as a live row (its visibility, author, kind and domain
         # are in the version), so a note that was restricted then shows none of its restricted versions.
         events = list(
-            apps.get_model("casemgmt", f"{model.__name__}Event")
+            apps.get_model(model._meta.app_label, f"{model.__name__}Event")
             .objects.filter(rows_condition(user, key), case_id=case.pk)
             .select_related("pgh_context")
             .order_by("pgh_obj_id", "pgh_id")
@@ -237,7 +240,6 @@ def _record_history(*, case: Case, groups: frozenset[str], user: User, users: di
         missing = {_event_user_id(e) for e in events} - set(users)
         if missing - {None}:
             users.update(User.objects.in_bulk([uid for uid in missing if uid]))
-        names = RECORD_HISTORY_FIELDS.get(key, WRITABLE_FIELDS.get(key, ()))
         fields = [model._meta.get_field(n) for n in names]
         previous = None
         for event in events:

@@ -283,13 +283,24 @@ def team_set_lead(*, case: Case, by: User, user: User) -> CaseTeamMember:
         return member
 
 
+# Team roles held through another record (a mentor assignment, a family engagement).
+JOINED_THROUGH_ASSIGNMENT = frozenset({TeamRole.MENTOR, TeamRole.COUNSELLOR})
+
+
 @transaction.atomic
-def team_member_remove(*, member: CaseTeamMember, by: User) -> None:
-    """Take someone off the team; the lead is replaced, never removed."""
+def team_member_remove(*, member: CaseTeamMember, by: User, through_assignment: bool = False) -> None:
+    """Take someone off the team; the lead is replaced, never removed.
+
+    Mentors and counsellors join and leave with their assignment or family engagement, so only that
+    record's service removes them (`through_assignment`); the team panel cannot."""
     with pghistory.context(user=by.pk):
         lock_writable(member.case)
         if member.is_lead:
             raise ValidationError(_("The lead cannot be removed. Make someone else the lead first."))
+        if member.role in JOINED_THROUGH_ASSIGNMENT and not through_assignment:
+            raise ValidationError(
+                _("A mentor or counsellor leaves the team when their assignment or engagement ends; end it there.")
+            )
         member.delete()
 
 

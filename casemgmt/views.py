@@ -14,11 +14,21 @@ from .api.problems import problem_response
 from .health import health
 from .models import Stage
 
+# Panels of the apps to the right on the start page (a mentor's mentees and sessions to log),
+# registered in their AppConfig.ready(): request -> (template name, context) or None.
+HOME_PANELS: list = []
+
+
+def register_home_panel(panel):
+    HOME_PANELS.append(panel)
+    return panel
+
 
 def home(request: HttpRequest) -> HttpResponse:
     """Each role's start page: my cases for team members, the intake queue for managers."""
     user = request.user
     context = {"membership": user.membership_or_none}
+    context["panels"] = [panel for panel in (source(request) for source in HOME_PANELS) if panel is not None]
     if access.can_see_case_pages(user):
         cases = selectors.case_list(user=user)
         if user.role == Role.MANAGER:

@@ -1,1 +1,92 @@
-"""Mentoring's registrations with the core (access rules, timeline, navigation, demo data)."""
+"""Mentoring's registrations with the core (access rules, timeline, navigation, home, demo data)."""
+
+from __future__ import annotations
+
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from accounts.models import Role
+from casemgmt import access, context_processors, demo, timeline, views
+from casemgmt.access import LEAD, MANAGER, G, RecordRule
+from casemgmt.casefile_views import CasePage, register_case_page
+
+from . import mentoring_access, mentoring_demo, mentoring_selectors
+from .models import MentoringSession
+from .models.mentoring import SessionStatus
+
+# Sessions: caseworkers on the team and managers read every session (never the confidential notes,
+# which are another table); a mentor reads the sessions they hold themselves, on cases where their
+# assignment is active. Only that mentor writes them.
+access.register_record(
+    mentoring_access.SESSION,
+    MentoringSession,
+    RecordRule(
+        G.MENTORING,
+        {
+            LEAD: access.ALL_ROWS,
+            "caseworker": access.ALL_ROWS,
+            MANAGER: access.ALL_ROWS,
+            "mentor": lambda user: Q(mentor=user),
+        },
+        frozenset({"mentor"}),
+        author_edits_only=True,
+    ),
+    history_fields=(
+        "starts_at",
+        "place_type",
+        "status",
+        "duration_minutes",
+        "topics",
+        "goal",
+        "progress_rating",
+        "summary",
+    ),
+)
+
+# A suspended or lapsed mentor's team rows open nothing, from the next request on.
+access.register_team_condition(Role.MENTOR, lambda user: mentoring_access.vetting_valid())
+
+
+def _session_event(row: dict, case) -> timeline.TimelineEvent:
+    status = dict(SessionStatus.choices).get(row["ev_code"], row["ev_code"])
+    return timeline.TimelineEvent(
+        row["ev_at"],
+        "mentoring",
+        _("Mentoring session: %(status)s") % {"status": status},
+        detail=row["ev_text"],
+        url=reverse("mentoring-session", args=[row["ev_pk"]]),
+    )
+
+
+@timeline.register_query("mentoring", _session_event)
+def mentoring_sessions(user, case):
+    if G.MENTORING not in access.visible_groups(user, case):
+        return None
+    return timeline.columns(
+        access.case_records_visible_to(user, case, mentoring_access.SESSION),
+        at="starts_at",
+        code="status",
+        text="summary",
+    )
+
+
+@context_processors.register_nav
+def mentoring_nav(user):
+    if user.role in (Role.MENTOR, Role.MANAGER, Role.MENTOR_SUPERVISOR):
+        label = gettext_lazy("Mentors") if user.role == Role.MENTOR_SUPERVISOR else gettext_lazy("Mentoring")
+        return [(label, reverse("mentoring-home"))]
+    return []
+
+
+@views.register_home_panel
+def mentoring_home_panel(request):
+    user = request.user
+    if user.role == Role.MENTOR:
+        return "programs/mentoring/_mentor_panel.html", mentoring_selectors.mentor_portal(user)
+    return None
+
+
+demo.register(mentoring_demo.seed)
+register_case_page(CasePage("mentoring", gettext_lazy("Mentoring"), "case-mentoring", G.MENTORING))

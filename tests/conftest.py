@@ -26,6 +26,8 @@ DEMO_USERNAMES = [
     "mentor",
     "supervisor",
     "authority",
+    "mentor2",
+    "peermentor",
 ]
 
 

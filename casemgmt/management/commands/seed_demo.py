@@ -46,6 +46,8 @@ USERS = [
     ("caseworker2", "Rachid", "Alaoui-Mrani", ATLANTIC, Role.CASEWORKER),
     ("mentor", "Abdelhak", "Soussi-Naciri", SCHOLARS, Role.MENTOR),
     ("supervisor", "Mustapha", "Ziani-Filali", SCHOLARS, Role.MENTOR_SUPERVISOR),
+    ("mentor2", "Fatima-Zahra", "Kadiri-Seddik", SCHOLARS, Role.MENTOR),
+    ("peermentor", "Hicham", "Ennaji-Touil", SCHOLARS, Role.MENTOR),
     ("authority", "Samir", "Ouazzani-Rami", PROBATION, Role.AUTHORITY_LIAISON),
 ]
 
