@@ -17,9 +17,11 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("settings/", include((orgsettings.urlpatterns, orgsettings.app_name))),
+    # Apps to the right first: their case pages (/cases/<id>/mentoring/) must win over the case
+    # file's generic /cases/<id>/<section>/ pattern.
+    path("", include("programs.urls")),
     path("", include(case_views.urlpatterns)),
     path("", include(casefile_views.urlpatterns)),
-    path("", include("programs.urls")),
     path("api/v1/", include("casemgmt.api.urls")),
     path("api/v1/", include("programs.api.urls")),
     path("admin/", admin.site.urls),

@@ -171,8 +171,8 @@ class ReasonSerializer(serializers.Serializer):
 
 
 def _assignment_action(name: str, allowed, call):
-    @extend_schema(request=ReasonSerializer, responses=AssignmentSerializer)
-    @action(detail=True, methods=["post"], url_path=name, url_name=name)
+    """One POST action of the workflow; DRF maps the method by the function's name, set first."""
+
     def act(self, request, pk=None):
         assignment = self.get_object()
         if not allowed(request.user, assignment):
@@ -190,7 +190,9 @@ def _assignment_action(name: str, allowed, call):
         "decline": "The mentor declines (reason required).",
         "end": "The lead, a manager or the mentor ends an active assignment (reason required).",
     }[name]
-    return act
+    return extend_schema(request=ReasonSerializer, responses=AssignmentSerializer)(
+        action(detail=True, methods=["post"], url_path=name, url_name=name)(act)
+    )
 
 
 class MentorAssignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
