@@ -53,26 +53,28 @@ def seed() -> None:
             },
         )
     manager = User.objects.get(username="manager")
-    caseworker = User.objects.get(username="caseworker")
-    cases = list(
+    # `caseworker`'s active cases first (the demo mentor's mentees), then the colleague's.
+    cases = sorted(
         Case.objects.filter(
             organisation__name="Northern Reintegration Centre",
             stage__in=[Stage.ACTIVE, Stage.REVIEW],
             team__is_lead=True,
-            team__user=caseworker,
-        ).order_by("pk")
+        ).values_list("pk", "team__user__username"),
+        key=lambda row: (row[1] != "caseworker", row[0]),
     )
-    plan = [("mentor", 4), ("mentor2", 2), ("peermentor", 1)]
+    cases = [Case.objects.get(pk=pk) for pk, _lead in cases]
+    plan = [("mentor", 4), ("mentor2", 2), ("peermentor", 1)]  # the demo mentor's four: caseworker's
     used = 0
     for username, count in plan:
         mentor = User.objects.get(username=username)
         for case in cases[used : used + count]:
-            _active_with_sessions(case=case, lead=caseworker, manager=manager, mentor=mentor, today=today)
+            lead = case.team.get(is_lead=True).user
+            _active_with_sessions(case=case, lead=lead, manager=manager, mentor=mentor, today=today)
         used += count
     if len(cases) > used:  # one proposal waiting for the manager
         ms.mentor_propose(
             case=cases[used],
-            by=caseworker,
+            by=cases[used].team.get(is_lead=True).user,
             mentor=User.objects.get(username="mentor2"),
             note="Speaks Tamazight like the participant; serves Tangier.",
         )
