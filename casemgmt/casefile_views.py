@@ -115,6 +115,16 @@ def register_case_page(page: CasePage) -> CasePage:
     return page
 
 
+# Panels of the apps to the right under a record's page (mentoring ratings under an ideology goal):
+# (request, case, key, record) -> (template name, context) or None.
+RECORD_PANELS: list = []
+
+
+def register_record_panel(panel):
+    RECORD_PANELS.append(panel)
+    return panel
+
+
 def case_pages(user, case) -> list[tuple[str, str, str]]:
     """(slug, title, address) of the registered case pages this viewer may open."""
     groups = access.visible_groups(user, case)
@@ -249,6 +259,9 @@ def record_detail(request: HttpRequest, case_id: int, slug: str, pk: int) -> Htt
             prefix="outcome",
             initial={"recorded_on": timezone.localdate(), **{n: getattr(record, n) for n in POST_EXIT_FIELDS}},
         )
+    context["record_panels"] = [
+        shown for shown in (panel(request, case, section.key, record) for panel in RECORD_PANELS) if shown is not None
+    ]
     if section.key == "goal":
         context["progress"] = record.progress.select_related("recorded_by")
         context["progress_form"] = GoalProgressForm(initial={"date": timezone.localdate()})

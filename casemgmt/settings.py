@@ -209,6 +209,13 @@ SPECTACULAR_SETTINGS = {
         "StageEnum": "casemgmt.models.Stage.choices",
         "EligibilityEnum": "casemgmt.models.Eligibility.choices",
         "RiskBandEnum": "casemgmt.casefile.RiskBand.choices",
+        "MentorKindEnum": "programs.models.mentoring.MentorKind.choices",
+        "GenderEnum": "programs.models.mentoring.Gender.choices",
+        "VettingStatusEnum": "programs.models.mentoring.VettingStatus.choices",
+        "MentorAssignmentStatusEnum": "programs.models.mentoring.AssignmentStatus.choices",
+        "MentoringSessionStatusEnum": "programs.models.mentoring.SessionStatus.choices",
+        "PlaceTypeEnum": "programs.models.mentoring.PlaceType.choices",
+        "MentoringTopicEnum": "programs.models.mentoring.Topic.choices",
     },
 }
 

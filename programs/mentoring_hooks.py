@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy
 from accounts.models import Role
 from casemgmt import access, context_processors, demo, timeline, views
 from casemgmt.access import LEAD, MANAGER, G, RecordRule
-from casemgmt.casefile_views import CasePage, register_case_page
+from casemgmt.casefile_views import CasePage, register_case_page, register_record_panel
 
 from . import mentoring_access, mentoring_demo, mentoring_selectors
 from .models import MentoringSession
@@ -90,3 +90,14 @@ def mentoring_home_panel(request):
 
 demo.register(mentoring_demo.seed)
 register_case_page(CasePage("mentoring", gettext_lazy("Mentoring"), "case-mentoring", G.MENTORING))
+
+
+@register_record_panel
+def ideology_goal_ratings(request, case, key, record):
+    """Under an ideology goal: the mentoring sessions' progress ratings given against it."""
+    if key != "goal" or record.domain != "ideology" or G.MENTORING not in access.visible_groups(request.user, case):
+        return None
+    sessions = access.case_records_visible_to(request.user, case, mentoring_access.SESSION).filter(
+        goal=record, progress_rating__isnull=False
+    )
+    return "programs/mentoring/_goal_ratings.html", {"sessions": sessions.order_by("starts_at", "pk")}

@@ -8,7 +8,7 @@ from casemgmt.models import Stage
 from programs.models import MentoringConfidentialNote
 from tests.browser.conftest import log_in
 from tests.factories import case_move_stage, northern_case
-from tests.programs.conftest import activate, make_profile
+from tests.programs.helpers import activate, make_profile
 
 SUMMARY = "Read the verses on mercy together; calm and engaged."
 SECRET = "He fears his cousin who still recruits (confidential)."

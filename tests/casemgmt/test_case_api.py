@@ -6,6 +6,7 @@ from rest_framework.test import APIClient
 from casemgmt.models import AccessLog, Case, Stage, TeamRole
 from casemgmt.services import team_member_add
 from tests.casemgmt.test_case_pages import ALL
+from tests.programs.helpers import make_profile
 
 IN_SCOPE = {"caseworker", "placement", "manager"}
 MOVERS = {"caseworker", "manager"}
@@ -135,6 +136,7 @@ NO_CONTACT = {"phone", "email", "address"}
     ],
 )
 def test_field_subsets_on_the_keys(api, demo, case, username, keys):
+    make_profile(demo["supervisor"], demo["mentor"])  # a mentor's team row opens the case while vetted
     team_member_add(case=case, by=demo["caseworker"], user=demo["mentor"], role=TeamRole.MENTOR)
     api.force_authenticate(demo[username])
     assert set(api.get(f"/api/v1/cases/{case.pk}/").json()) == keys

@@ -6,6 +6,7 @@ from rest_framework.test import APIClient
 
 from casemgmt.casefile_views import SECTIONS
 from tests.casemgmt.test_case_pages import ALL
+from tests.programs.helpers import make_profile
 
 # Who reads one row of each kind (the fixture's goal is an employment goal, its legal event a hearing).
 READERS = {
@@ -161,6 +162,7 @@ def test_plan_goals_are_filtered_by_domain_for_other_roles(demo, records, active
         by=demo["caseworker"],
         data={"domain": "ideology", "title": "Review", "owner": demo["caseworker"]},
     )
+    make_profile(demo["supervisor"], demo["mentor"])  # a mentor's team row opens the case while vetted
     team_member_add(case=active_case, by=demo["caseworker"], user=demo["mentor"], role="mentor")
     team_member_add(case=active_case, by=demo["caseworker"], user=demo["counsellor"], role="counsellor")
 

@@ -7,30 +7,14 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from accounts.models import City
 from casemgmt.casefile_services import record_create
 from programs import mentoring_services as ms
-from programs.models import MentorAssignment
 from tests.casemgmt.conftest import active_case, template  # noqa: F401  (fixtures)
+from tests.programs.helpers import activate, make_profile
 
 SUMMARY = "SHAREABLE-SUMMARY-MARKER"
 SECRET = "CONFIDENTIAL-MARKER-7Q"
 TODAY = timezone.localdate
-
-
-def make_profile(supervisor, mentor, **overrides):
-    data = {
-        "kind": "scholar",
-        "gender": "male",
-        "languages": ["ar", "fr"],
-        "capacity": 3,
-        "vetting_status": "vetted",
-        "vetted_on": TODAY() - datetime.timedelta(days=100),
-        "vetting_expires_on": TODAY() + datetime.timedelta(days=100),
-    }
-    cities = overrides.pop("cities", ["TNG"])
-    data.update(overrides)
-    return ms.mentor_profile_save(by=supervisor, mentor=mentor, data=data, cities=City.objects.filter(code__in=cities))
 
 
 @pytest.fixture
@@ -43,13 +27,6 @@ def profiles(demo):
         ),
         "peermentor": make_profile(supervisor, demo["peermentor"], kind="peer", languages=["es"], cities=["FES"]),
     }
-
-
-def activate(case, *, lead, manager, mentor) -> MentorAssignment:
-    assignment = ms.mentor_propose(case=case, by=lead, mentor=mentor)
-    ms.mentor_assignment_decide(assignment=assignment, by=manager, approve=True)
-    ms.mentor_assignment_respond(assignment=assignment, by=mentor, accept=True)
-    return MentorAssignment.objects.get(pk=assignment.pk)
 
 
 @pytest.fixture

@@ -262,3 +262,13 @@ def test_vetting_pages_are_the_supervisors(client, demo, profiles):
     response = client.post(url, {"kind": "scholar", "gender": "male", "capacity": "4", "vetting_status": "vetted"})
     assert response.status_code == 400
     assert "vetted_on" in response.content.decode()
+
+
+@pytest.mark.parametrize(("name", "shown"), [("caseworker", True), ("manager", True), ("mentor", True)])
+def test_ratings_appear_under_the_ideology_goal(client, demo, session, name, shown):
+    url = reverse("casefile-detail", args=[session.case_id, "goals", session.goal_id])
+    response = _client(client, demo, name).get(url)
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert ("3/5" in body) == shown
+    assert SECRET not in body

@@ -14,7 +14,7 @@ from rest_framework.test import APIClient
 from casemgmt.models import Stage
 from programs import mentoring_services as ms
 from tests.factories import CaseFactory
-from tests.programs.conftest import activate
+from tests.programs.helpers import activate
 
 pytestmark = pytest.mark.django_db
 
