@@ -272,3 +272,70 @@ def test_ratings_appear_under_the_ideology_goal(client, demo, session, name, sho
     body = response.content.decode()
     assert ("3/5" in body) == shown
     assert SECRET not in body
+
+
+def test_supervisor_adds_a_profile_for_an_unprofiled_mentor(client, demo):
+    client.force_login(demo["supervisor"])
+    url = reverse("mentoring-mentor-new")
+    assert client.get(url).status_code == 200
+    response = client.post(
+        url,
+        {
+            "mentor": demo["mentor2"].pk,
+            "kind": "scholar",
+            "gender": "female",
+            "languages": ["ar", "ber"],
+            "capacity": "3",
+            "vetting_status": "vetted",
+            "vetted_on": "2026-01-10",
+            "vetting_expires_on": "2027-01-10",
+            "cities": [],
+        },
+    )
+    assert response.status_code == 302
+    profile = demo["mentor2"].mentor_profile
+    assert profile.supervisor == demo["supervisor"]
+    assert profile.languages == ["ar", "ber"]
+    for name in ("caseworker", "manager", "mentor", "admin"):
+        client.force_login(demo[name])
+        assert client.get(url).status_code == 404, name
+
+
+def test_mentor_plans_and_logs_through_the_pages(client, demo, assignment, ideology_goal):
+    client.force_login(demo["mentor"])
+    plan = reverse("mentoring-session-plan", args=[assignment.pk])
+    assert client.get(plan).status_code == 200
+    past = (timezone.localtime() - datetime.timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")
+    assert client.post(plan, {"starts_at": past, "place_type": "office"}).status_code == 400
+    soon = (timezone.localtime() + datetime.timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")
+    assert client.post(plan, {"starts_at": soon, "place_type": "office"}).status_code == 302
+    planned = MentoringSession.objects.get()
+    log = reverse("mentoring-session-log", args=[planned.pk])
+    assert client.get(log).status_code == 200
+    response = client.post(
+        log, {"starts_at": soon, "place_type": "office", "status": "attended", "duration_minutes": "40"}
+    )
+    assert response.status_code == 400  # a session in the future is not logged yet
+    yesterday = (timezone.localtime() - datetime.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
+    response = client.post(
+        log,
+        {
+            "starts_at": yesterday,
+            "place_type": "office",
+            "status": "attended",
+            "duration_minutes": "40",
+            "topics": ["texts", "identity"],
+            "goal": ideology_goal.pk,
+            "progress_rating": "4",
+            "summary": SUMMARY,
+            "confidential_notes": SECRET,
+        },
+    )
+    assert response.status_code == 302
+    planned.refresh_from_db()
+    assert planned.topics == ["texts", "identity"]
+    assert planned.progress_rating == 4
+    for name in ("caseworker", "manager", "peermentor"):
+        client.force_login(demo[name])
+        assert client.get(plan).status_code == 404, name
+        assert client.get(log).status_code == 404, name
