@@ -342,6 +342,7 @@ class RecordRule:
     write: frozenset[str]
     author_edits_only: bool = False
     partial_group: str | None = None  # a group that opens some of the rows (legal conditions)
+    attachable: bool = True  # files may be attached to its rows (mentoring sessions: no)
 
     def opened_by(self, groups: frozenset[str]) -> bool:
         return self.group in groups or (self.partial_group is not None and self.partial_group in groups)
@@ -556,6 +557,8 @@ def can_attach(user: User, case: Case, record_type: str, record=None) -> bool:
         return False
     if record_type == "case":
         return viewer_kind(user, case) in _CW_WRITE | {MANAGER}
+    if not RECORD_RULES[record_type].attachable:
+        return False
     if record is not None:
         return can_write_record(user, case, record_type, record)
     return viewer_kind(user, case) in RECORD_RULES[record_type].write

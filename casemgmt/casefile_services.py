@@ -408,6 +408,7 @@ def case_exit(*, case: Case, by: User, reason: str, exited_on: datetime.date, ou
             Outcome.objects.create(
                 case=locked, recorded_by=by, kind=kind, episode=episode, due_on=add_months(exited_on, months)
             )
+        _settle_case(locked, by=by, event="exited")
         Case.objects.filter(pk=locked.pk).update(exit_reason=reason, exited_on=exited_on, closed_on=None)
         case.exit_reason, case.exited_on = reason, exited_on
         return _set_stage(
@@ -464,10 +465,28 @@ def case_close(*, case: Case, by: User, reason: str) -> Case:
             errors.setdefault("reason", []).append(_("Give a reason for closing the case."))
         if errors:
             raise ValidationError(errors)
+        _settle_case(locked, by=by, event="closed")
         today = timezone.localdate()
         Case.objects.filter(pk=locked.pk).update(closed_on=today)
         case.closed_on = today
         return _set_stage(case, locked, by=by, to_stage=Stage.CLOSED, reason=reason.strip(), is_reopening=False)
+
+
+# What the apps to the right settle when a case leaves the program or its organisation (open mentor
+# assignments, family engagements), registered in their AppConfig.ready(). Each is called inside the
+# transaction, the case row locked and still writable: fn(case=..., by=..., event=...), with event one
+# of "exited", "closed", "transferred".
+CASE_ENDINGS: list = []
+
+
+def register_case_ending(settle):
+    CASE_ENDINGS.append(settle)
+    return settle
+
+
+def _settle_case(case: Case, *, by: User, event: str) -> None:
+    for settle in CASE_ENDINGS:
+        settle(case=case, by=by, event=event)
 
 
 # --- Transfer -------------------------------------------------------------------------------
@@ -525,6 +544,7 @@ def transfer_decide(*, transfer: CaseTransfer, by: User, accept: bool, reason: s
         locked.save(update_fields=["status", "decided_by", "decided_at", "decision_reason"])
         if accept:
             case = Case.objects.select_for_update().get(pk=locked.case_id)
+            _settle_case(case, by=by, event="transferred")
             # The sending team's access ends with the move; the receiving manager assigns a lead.
             CaseTeamMember.objects.filter(case=case).delete()
             Case.objects.filter(pk=case.pk).update(organisation_id=locked.to_organisation_id, updated_at=now)

@@ -79,8 +79,7 @@ def unprofiled_mentors(user: User) -> QuerySet[User]:
 
 def assignments_visible_to(user: User) -> QuerySet[MentorAssignment]:
     """Caseworkers on the team and managers: the case's assignments. A mentor: their own, from the
-    manager's approval on (not proposals still with the manager, nor rejected ones), and only while
-    their vetting is valid. Nobody else."""
+    manager's approval to the end of the assignment, and only while their vetting is valid. Nobody else."""
     if not _active(user):
         return MentorAssignment.objects.none()
     role = user.role
@@ -91,8 +90,11 @@ def assignments_visible_to(user: User) -> QuerySet[MentorAssignment]:
     if role == Role.MENTOR:
         if not MentorProfile.objects.assignable().filter(user=user).exists():
             return MentorAssignment.objects.none()
-        return MentorAssignment.objects.filter(mentor=user).exclude(
-            status__in=[AssignmentStatus.PROPOSED, AssignmentStatus.REJECTED]
+        # Proposals approved for them, and their active mentees (on cases they can still open); nothing
+        # once an assignment ends or is declined.
+        return MentorAssignment.objects.filter(mentor=user).filter(
+            Q(status=AssignmentStatus.APPROVED)
+            | Q(status=AssignmentStatus.ACTIVE, case__in=access.cases_visible_to(user).values("pk"))
         )
     return MentorAssignment.objects.none()
 

@@ -113,5 +113,5 @@ def _active_with_sessions(*, case, lead, manager, mentor, today) -> None:
                 else ""
             ),
         )
-    ms.session_plan(assignment=assignment, by=mentor, starts_at=now - datetime.timedelta(days=2), place_type="office")
+    ms.session_plan(assignment=assignment, by=mentor, starts_at=now - datetime.timedelta(hours=3), place_type="office")
     ms.session_plan(assignment=assignment, by=mentor, starts_at=now + datetime.timedelta(days=5), place_type="mosque")

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import datetime
-
 from django import forms
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.forms import StyledForm, StyledModelForm
@@ -50,12 +47,6 @@ class SessionPlanForm(StyledModelForm):
         model = MentoringSession
         fields = ["starts_at", "place_type"]
         widgets = {"starts_at": DateTimeInput()}
-
-    def clean_starts_at(self):
-        value = self.cleaned_data["starts_at"]
-        if value < timezone.now() - datetime.timedelta(days=1):
-            raise forms.ValidationError(_("Plan sessions from today on; log past ones instead."))
-        return value
 
 
 class SessionLogForm(StyledForm):

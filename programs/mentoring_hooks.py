@@ -8,11 +8,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Role
-from casemgmt import access, context_processors, demo, timeline, views
+from casemgmt import access, casefile_services, context_processors, demo, timeline, views
 from casemgmt.access import LEAD, MANAGER, G, RecordRule
 from casemgmt.casefile_views import CasePage, register_case_page, register_record_panel
 
-from . import mentoring_access, mentoring_demo, mentoring_selectors
+from . import mentoring_access, mentoring_demo, mentoring_selectors, mentoring_services
 from .models import MentoringSession
 from .models.mentoring import SessionStatus
 
@@ -32,6 +32,7 @@ access.register_record(
         },
         frozenset({"mentor"}),
         author_edits_only=True,
+        attachable=False,  # nothing in a session is for files; a mentor would think them private
     ),
     history_fields=(
         "starts_at",
@@ -44,6 +45,9 @@ access.register_record(
         "summary",
     ),
 )
+
+# Exit, closure or transfer settles the case's mentoring.
+casefile_services.register_case_ending(mentoring_services.settle_case)
 
 # A suspended or lapsed mentor's team rows open nothing, from the next request on.
 access.register_team_condition(Role.MENTOR, lambda user: mentoring_access.vetting_valid())

@@ -90,7 +90,7 @@ def active_load(mentor_ids) -> dict[int, int]:
 
 def _check_capacity(mentor: User, *, counting_self: MentorAssignment | None = None) -> MentorProfile:
     profile = MentorProfile.objects.select_for_update().filter(user=mentor).first()
-    if profile is None or not profile.is_assignable():
+    if profile is None or not profile.is_assignable() or not mentor.is_active:
         raise ValidationError({"mentor": _("This mentor is not vetted, or their vetting has lapsed.")})
     load = MentorAssignment.objects.filter(
         mentor=mentor, status__in=[AssignmentStatus.APPROVED, AssignmentStatus.ACTIVE]
@@ -195,18 +195,23 @@ def mentor_assignment_end(*, assignment: MentorAssignment, by: User, reason: str
         assignment = _locked(assignment, AssignmentStatus.ACTIVE)
         if not reason.strip():
             raise ValidationError({"reason": _("Say why the mentoring ends.")})
-        assignment.status = AssignmentStatus.ENDED
-        assignment.ended_on, assignment.ended_by, assignment.end_reason = timezone.localdate(), by, reason.strip()
-        assignment.save()
-        assignment.sessions.filter(status=SessionStatus.PLANNED).update(
-            status=SessionStatus.CANCELLED, updated_at=timezone.now()
-        )
-        member = CaseTeamMember.objects.filter(
-            case=assignment.case, user_id=assignment.mentor_id, role=TeamRole.MENTOR
-        ).first()
-        if member is not None:
-            team_member_remove(member=member, by=by, through_assignment=True)
+        _end(assignment, by=by, reason=reason.strip())
         return assignment
+
+
+def _end(assignment: MentorAssignment, *, by: User, reason: str) -> None:
+    """Ended: planned sessions cancelled, the mentor off the team (the case row is locked by the caller)."""
+    assignment.status = AssignmentStatus.ENDED
+    assignment.ended_on, assignment.ended_by, assignment.end_reason = timezone.localdate(), by, reason
+    assignment.save()
+    assignment.sessions.filter(status=SessionStatus.PLANNED).update(
+        status=SessionStatus.CANCELLED, updated_at=timezone.now()
+    )
+    member = CaseTeamMember.objects.filter(
+        case_id=assignment.case_id, user_id=assignment.mentor_id, role=TeamRole.MENTOR
+    ).first()
+    if member is not None:
+        team_member_remove(member=member, by=by, through_assignment=True)
 
 
 def _active_assignment_of(assignment: MentorAssignment, by: User) -> MentorAssignment:
@@ -222,6 +227,8 @@ def session_plan(
     with pghistory.context(user=by.pk):
         lock_writable(assignment.case)
         _active_assignment_of(_locked(assignment, AssignmentStatus.ACTIVE), by)
+        if starts_at < timezone.now() - datetime.timedelta(days=1):
+            raise ValidationError({"starts_at": _("Plan sessions from today on; log past ones instead.")})
         session = MentoringSession(
             case_id=assignment.case_id,
             assignment=assignment,
@@ -291,3 +298,26 @@ def session_log(
         else:
             MentoringConfidentialNote.objects.filter(session=session).delete()
         return session
+
+
+ENDING_REASONS = {
+    "exited": "The participant left the program.",
+    "closed": "The case was closed.",
+    "transferred": "The case moved to another organisation.",
+}
+
+
+def settle_case(*, case: Case, by: User, event: str) -> None:
+    """The case exits, closes or moves to another NGO (called by the core, case row locked): the active
+    assignment ends, the mentor leaves the team, planned sessions are cancelled, and a proposal still
+    under way is withdrawn, so no mentor keeps a place, a portal entry or a door to the case."""
+    reason = _(ENDING_REASONS[event])
+    for assignment in MentorAssignment.objects.select_for_update().filter(
+        case=case, status__in=[AssignmentStatus.PROPOSED, AssignmentStatus.APPROVED, AssignmentStatus.ACTIVE]
+    ):
+        if assignment.status == AssignmentStatus.ACTIVE:
+            _end(assignment, by=by, reason=reason)
+        else:
+            assignment.status = AssignmentStatus.WITHDRAWN
+            assignment.decision_reason = assignment.decision_reason or reason
+            assignment.save()

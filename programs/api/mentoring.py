@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 
-from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
@@ -20,7 +19,6 @@ from rest_framework.response import Response
 from casemgmt import access
 from casemgmt.access import G
 from casemgmt.api.casefile import case_in_scope
-from casemgmt.casefile import Goal
 from casemgmt.reads import log_read, log_reads
 
 from .. import mentoring_access as ma
@@ -29,7 +27,6 @@ from .. import mentoring_services as services
 from ..models import MentorAssignment, MentoringSession, MentorProfile
 from ..models.mentoring import Gender, PlaceType, SessionStatus, Topic
 
-User = get_user_model()
 GROUPS = frozenset({G.MENTORING})
 
 
@@ -165,7 +162,7 @@ class MentorSideAssignmentSerializer(serializers.ModelSerializer):
 
 class ProposeSerializer(serializers.Serializer):
     case = serializers.IntegerField(min_value=1)
-    mentor = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(membership__role="mentor"))
+    mentor = serializers.IntegerField(min_value=1, help_text="The mentor's user id (see /mentors/match/)")
     gender_preference = serializers.ChoiceField(choices=Gender.choices, required=False, default="")
     proposal_note = serializers.CharField(required=False, default="", allow_blank=True, max_length=2000)
 
@@ -246,10 +243,14 @@ class MentorAssignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
         case = case_in_scope(request, body.validated_data["case"])
         if not ma.can_propose(request.user, case):
             raise NotFound
+        # Only mentors the caller may propose (vetted, unexpired): any other id reads the same.
+        profile = ma.mentors_visible_to(request.user).filter(user_id=body.validated_data["mentor"]).first()
+        if profile is None:
+            raise serializers.ValidationError({"mentor": [_("No such mentor among the vetted mentors.")]})
         assignment = services.mentor_propose(
             case=case,
             by=request.user,
-            mentor=body.validated_data["mentor"],
+            mentor=profile.user,
             gender_preference=body.validated_data["gender_preference"],
             note=body.validated_data["proposal_note"],
         )
@@ -334,8 +335,8 @@ class SessionLogSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=[c for c in SessionStatus.choices if c[0] != SessionStatus.PLANNED])
     duration_minutes = serializers.IntegerField(required=False, allow_null=True, min_value=5, max_value=600)
     topics = serializers.ListField(child=serializers.ChoiceField(choices=Topic.choices), required=False)
-    goal = serializers.PrimaryKeyRelatedField(
-        queryset=Goal.objects.filter(domain="ideology"), required=False, allow_null=True
+    goal = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, help_text="An ideology goal of the case"
     )
     progress_rating = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=5)
     summary = serializers.CharField(required=False, allow_blank=True, max_length=4000)
@@ -442,6 +443,12 @@ class MentoringSessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
         body.is_valid(raise_exception=True)
         data = dict(body.validated_data)
         notes = data.pop("confidential_notes")
+        if data.get("goal") is not None:
+            # resolved within the case, so another case's goal and a missing one answer alike
+            goal = access.case_records_visible_to(request.user, case, "goal").filter(domain="ideology", pk=data["goal"])
+            data["goal"] = goal.first()
+            if data["goal"] is None:
+                raise serializers.ValidationError({"goal": [_("Choose one of this case's ideology goals.")]})
         session = services.session_log(by=request.user, data=data, confidential_notes=notes, session=session)
         self._load_notes([session])
         return Response(self.get_serializer(session).data)

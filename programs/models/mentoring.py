@@ -130,6 +130,7 @@ class AssignmentStatus(models.TextChoices):
     DECLINED = "declined", _("Declined by the mentor")
     ACTIVE = "active", _("Active")
     ENDED = "ended", _("Ended")
+    WITHDRAWN = "withdrawn", _("Withdrawn (the case left the program or the organisation)")
 
 
 OPEN_ASSIGNMENT = (AssignmentStatus.PROPOSED, AssignmentStatus.APPROVED, AssignmentStatus.ACTIVE)
