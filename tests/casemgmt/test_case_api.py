@@ -6,6 +6,7 @@ from rest_framework.test import APIClient
 from casemgmt.models import AccessLog, Case, Stage, TeamRole
 from casemgmt.services import team_member_add
 from tests.casemgmt.test_case_pages import ALL
+from tests.factories import case_move_stage, northern_case
 from tests.programs.helpers import make_profile
 
 IN_SCOPE = {"caseworker", "placement", "manager"}
@@ -237,3 +238,28 @@ def test_create_with_missing_fields_creates_nothing(api, caseworker):
     assert response.status_code == 400
     assert {"family_name_latin", "city", "referral_source", "referral_date"} <= set(response.json()["errors"])
     assert not Case.objects.exists()
+
+
+@pytest.mark.parametrize("username", ["caseworker", "colleague", "manager", "placement", "mentor", "caseworker2"])
+def test_the_fast_list_rows_equal_the_serializer(demo, username):
+    """`case_rows` (the API list) writes exactly what `CaseSerializer` writes, row by row and role by role."""
+    from rest_framework.request import Request
+    from rest_framework.test import APIRequestFactory
+
+    from casemgmt import selectors
+    from casemgmt.api.cases import CaseSerializer, case_rows
+    from casemgmt.services import case_profile_update
+
+    make_profile(demo["supervisor"], demo["mentor"])
+    cases = [northern_case(demo, n=n) for n in range(3)]
+    team_member_add(case=cases[0], by=demo["caseworker"], user=demo["mentor"], role=TeamRole.MENTOR)
+    team_member_add(case=cases[1], by=demo["caseworker"], user=demo["colleague"], role=TeamRole.CASEWORKER)
+    case_profile_update(case=cases[2], by=demo["caseworker"], changes={"date_of_birth": None, "languages": []})
+    case_move_stage(case=cases[1], by=demo["caseworker"], to_stage=Stage.SCREENING, reason="walk")
+    user = demo[username]
+    request = Request(APIRequestFactory().get("/api/v1/cases/"))
+    request.user = user
+    rows = list(selectors.case_list(user=user))
+    expected = CaseSerializer(rows, many=True, context={"request": request}).data
+    assert case_rows(rows, user) == [dict(row) for row in expected]
+    assert len(rows) == {"caseworker": 3, "colleague": 1, "manager": 3, "placement": 3, "mentor": 1}.get(username, 0)
