@@ -339,3 +339,27 @@ def test_mentor_plans_and_logs_through_the_pages(client, demo, assignment, ideol
         client.force_login(demo[name])
         assert client.get(plan).status_code == 404, name
         assert client.get(log).status_code == 404, name
+
+
+def test_anonymous_callers_get_the_login_page_or_401(client, session, assignment, profiles):
+    pages = [
+        reverse("mentoring-home"),
+        reverse("case-mentoring", args=[session.case_id]),
+        reverse("case-mentoring-match", args=[session.case_id]),
+        reverse("mentoring-assignment", args=[assignment.pk]),
+        reverse("mentoring-session", args=[session.pk]),
+        reverse("mentoring-session-log", args=[session.pk]),
+        reverse("mentoring-session-plan", args=[assignment.pk]),
+        reverse("mentoring-mentor-new"),
+        reverse("mentoring-mentor-edit", args=[profiles["mentor"].pk]),
+    ]
+    for url in pages:
+        response = client.get(url)
+        assert response.status_code == 302, url
+        assert "/accounts/login/" in response["Location"]
+    api = APIClient()
+    for url in ("/api/v1/mentors/", "/api/v1/mentor-assignments/", "/api/v1/mentoring-sessions/"):
+        assert api.get(url).status_code in (401, 403), url
+    assert client.post(reverse("mentoring-assignment-action", args=[assignment.pk, "end"])).status_code in (302, 403)
+    assignment.refresh_from_db()
+    assert assignment.status == "active"
