@@ -145,6 +145,19 @@ def can_end(user: User, assignment: MentorAssignment) -> bool:
     return case is not None and access.viewer_kind(user, case) == LEAD
 
 
+STEP_ALLOWED = {
+    "approve": can_decide,
+    "reject": can_decide,
+    "accept": can_respond,
+    "decline": can_respond,
+    "end": can_end,
+}
+
+
+def may_take_step(user: User, assignment: MentorAssignment, step: str) -> bool:
+    return step in STEP_ALLOWED and STEP_ALLOWED[step](user, assignment)
+
+
 # --- Sessions -------------------------------------------------------------------------------
 
 

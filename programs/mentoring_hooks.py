@@ -34,16 +34,7 @@ access.register_record(
         author_edits_only=True,
         attachable=False,  # nothing in a session is for files; a mentor would think them private
     ),
-    history_fields=(
-        "starts_at",
-        "place_type",
-        "status",
-        "duration_minutes",
-        "topics",
-        "goal",
-        "progress_rating",
-        "summary",
-    ),
+    history_fields=MentoringSession.SHAREABLE_FIELDS,
 )
 
 # Exit, closure or transfer settles the case's mentoring.

@@ -214,6 +214,16 @@ def _end(assignment: MentorAssignment, *, by: User, reason: str) -> None:
         team_member_remove(member=member, by=by, through_assignment=True)
 
 
+# The workflow's steps by name, for the pages and the API alike: (assignment, by, reason) -> assignment.
+ASSIGNMENT_STEPS = {
+    "approve": lambda a, by, r: mentor_assignment_decide(assignment=a, by=by, approve=True, reason=r),
+    "reject": lambda a, by, r: mentor_assignment_decide(assignment=a, by=by, approve=False, reason=r),
+    "accept": lambda a, by, r: mentor_assignment_respond(assignment=a, by=by, accept=True, reason=r),
+    "decline": lambda a, by, r: mentor_assignment_respond(assignment=a, by=by, accept=False, reason=r),
+    "end": lambda a, by, r: mentor_assignment_end(assignment=a, by=by, reason=r),
+}
+
+
 def _active_assignment_of(assignment: MentorAssignment, by: User) -> MentorAssignment:
     if assignment.status != AssignmentStatus.ACTIVE or assignment.mentor_id != by.pk:
         raise ValidationError(_("Only the mentor of an active assignment plans and logs its sessions."))
@@ -242,7 +252,7 @@ def session_plan(
         return session
 
 
-LOG_FIELDS = ("starts_at", "place_type", "status", "duration_minutes", "topics", "goal", "progress_rating", "summary")
+LOG_FIELDS = MentoringSession.SHAREABLE_FIELDS
 
 
 @transaction.atomic

@@ -142,26 +142,6 @@ def assignment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-ACTIONS = {
-    # action: (may act?, service call, message)
-    "approve": (
-        ma.can_decide,
-        lambda a, by, r: services.mentor_assignment_decide(assignment=a, by=by, approve=True, reason=r),
-    ),
-    "reject": (
-        ma.can_decide,
-        lambda a, by, r: services.mentor_assignment_decide(assignment=a, by=by, approve=False, reason=r),
-    ),
-    "accept": (
-        ma.can_respond,
-        lambda a, by, r: services.mentor_assignment_respond(assignment=a, by=by, accept=True, reason=r),
-    ),
-    "decline": (
-        ma.can_respond,
-        lambda a, by, r: services.mentor_assignment_respond(assignment=a, by=by, accept=False, reason=r),
-    ),
-    "end": (ma.can_end, lambda a, by, r: services.mentor_assignment_end(assignment=a, by=by, reason=r)),
-}
 DONE = {
     "approve": gettext_lazy("Approved. The mentor is asked next."),
     "reject": gettext_lazy("Proposal rejected."),
@@ -173,17 +153,16 @@ DONE = {
 
 @require_POST
 def assignment_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
-    if action not in ACTIONS:
+    if action not in services.ASSIGNMENT_STEPS:
         raise Http404
     assignment = ma.get_assignment_for_user(request.user, pk)
-    allowed, call = ACTIONS[action]
-    if not allowed(request.user, assignment):
+    if not ma.may_take_step(request.user, assignment, action):
         messages.error(request, _("This step is not yours to take, or no longer possible."))
         return redirect("mentoring-assignment", pk)
     form = ReasonForm(request.POST)
     if form.is_valid():
         try:
-            call(assignment, request.user, form.cleaned_data["reason"])
+            services.ASSIGNMENT_STEPS[action](assignment, request.user, form.cleaned_data["reason"])
         except ValidationError as error:
             apply_errors(form, error)
         else:

@@ -171,16 +171,16 @@ class ReasonSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, default="", allow_blank=True, max_length=2000)
 
 
-def _assignment_action(name: str, allowed, call):
+def _assignment_action(name: str):
     """One POST action of the workflow; DRF maps the method by the function's name, set first."""
 
     def act(self, request, pk=None):
         assignment = self.get_object()
-        if not allowed(request.user, assignment):
+        if not ma.may_take_step(request.user, assignment, name):
             raise serializers.ValidationError({"status": [_("This step is not yours to take, or no longer possible.")]})
         body = ReasonSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        assignment = call(assignment, request.user, body.validated_data["reason"])
+        assignment = services.ASSIGNMENT_STEPS[name](assignment, request.user, body.validated_data["reason"])
         return Response(self.get_serializer(assignment).data)
 
     act.__name__ = name
@@ -256,29 +256,11 @@ class MentorAssignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
         )
         return Response(AssignmentSerializer(assignment).data, status=status.HTTP_201_CREATED)
 
-    approve = _assignment_action(
-        "approve",
-        ma.can_decide,
-        lambda a, by, r: services.mentor_assignment_decide(assignment=a, by=by, approve=True, reason=r),
-    )
-    reject = _assignment_action(
-        "reject",
-        ma.can_decide,
-        lambda a, by, r: services.mentor_assignment_decide(assignment=a, by=by, approve=False, reason=r),
-    )
-    accept = _assignment_action(
-        "accept",
-        ma.can_respond,
-        lambda a, by, r: services.mentor_assignment_respond(assignment=a, by=by, accept=True, reason=r),
-    )
-    decline = _assignment_action(
-        "decline",
-        ma.can_respond,
-        lambda a, by, r: services.mentor_assignment_respond(assignment=a, by=by, accept=False, reason=r),
-    )
-    end = _assignment_action(
-        "end", ma.can_end, lambda a, by, r: services.mentor_assignment_end(assignment=a, by=by, reason=r)
-    )
+    approve = _assignment_action("approve")
+    reject = _assignment_action("reject")
+    accept = _assignment_action("accept")
+    decline = _assignment_action("decline")
+    end = _assignment_action("end")
 
 
 # --- Sessions -------------------------------------------------------------------------------
@@ -296,14 +278,7 @@ class SessionSerializer(serializers.ModelSerializer):
             "case",
             "assignment",
             "mentor",
-            "starts_at",
-            "place_type",
-            "status",
-            "duration_minutes",
-            "topics",
-            "goal",
-            "progress_rating",
-            "summary",
+            *MentoringSession.SHAREABLE_FIELDS,
             "logged_at",
         ]
         read_only_fields = fields

@@ -210,6 +210,17 @@ class MentoringSession(models.Model):
     """A planned or logged session. Confidential notes are NOT here (MentoringConfidentialNote)."""
 
     Status = SessionStatus
+    # What caseworkers and managers read (pages, API, change history); never the confidential notes.
+    SHAREABLE_FIELDS = (
+        "starts_at",
+        "place_type",
+        "status",
+        "duration_minutes",
+        "topics",
+        "goal",
+        "progress_rating",
+        "summary",
+    )
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="+")
     assignment = models.ForeignKey(MentorAssignment, on_delete=models.PROTECT, related_name="sessions")
