@@ -74,12 +74,26 @@ SECTIONS = [
     ),
 ]
 BY_SLUG = {s.slug: s for s in SECTIONS}
+# Case pages of the apps to the right, registered in their AppConfig.ready(): (user, case) -> [(label, url)].
+CASE_LINK_SOURCES: list = []
+
+
+def register_case_links(source):
+    CASE_LINK_SOURCES.append(source)
+    return source
+
+
+def case_links(user, case) -> list[tuple[str, str]]:
+    """Links to the registered case pages the viewer may open, after the case-file sections."""
+    return [link for source in CASE_LINK_SOURCES for link in source(user, case)]
 
 
 def _render(request, template: str, context: dict, status: int | None = None) -> HttpResponse:
     """Every case-file page carries the section navigation of the viewer."""
     if "case" in context and "sections" not in context:
         context["sections"] = visible_sections(request.user, context["case"])
+    if "case" in context and "case_links" not in context:
+        context["case_links"] = case_links(request.user, context["case"])
     return render(request, template, context, status=status)
 
 

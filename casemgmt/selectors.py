@@ -229,7 +229,7 @@ def _record_history(*, case: Case, groups: frozenset[str], user: User, users: di
         # Each version is judged by the same rule as a live row (its visibility, author, kind and domain
         # are in the version), so a note that was restricted then shows none of its restricted versions.
         events = list(
-            apps.get_model("casemgmt", f"{model.__name__}Event")
+            apps.get_model(model._meta.app_label, f"{model.__name__}Event")
             .objects.filter(rows_condition(user, key), case_id=case.pk)
             .select_related("pgh_context")
             .order_by("pgh_obj_id", "pgh_id")
