@@ -53,10 +53,16 @@ def test_accepting_beyond_the_places_is_refused_and_a_freed_place_can_be_taken(d
 
 
 def test_places_cannot_be_lowered_below_the_taken_ones(demo, placement, opportunity):
-    with pytest.raises(ValidationError, match="taken"):
-        services.opportunity_update(by=demo["placement"], opportunity=opportunity, data={"places": 0})
-    with pytest.raises(ValidationError):
-        services.opportunity_update(by=demo["placement"], opportunity=opportunity, data={"places": 0})
+    officer = demo["placement"]
+    second = services.placement_propose(
+        by=officer, case=_ready_case(demo, 79), opportunity=opportunity, proposed_on=TODAY()
+    )
+    services.placement_move(by=officer, placement=second, to_status="accepted", on=TODAY())
+    with pytest.raises(ValidationError, match="2 places are taken"):
+        services.opportunity_update(by=officer, opportunity=opportunity, data={"places": 1})
+    with pytest.raises(ValidationError) as error:
+        services.opportunity_update(by=officer, opportunity=opportunity, data={"places": 0})
+    assert "places" in error.value.message_dict
 
 
 @pytest.mark.django_db(transaction=True)
