@@ -10,7 +10,7 @@ from accounts.models import City, Organisation, User
 from casemgmt.models import Case, CaseTeamMember
 
 from . import placement_services as services
-from .models import EducationLevel, Opportunity, PartnerProfile, Placement, PlacementStatus
+from .models import LIVE, EducationLevel, Opportunity, PartnerProfile, Placement, PlacementStatus
 
 # name, kind, city, sector, contact, agreement, offers: all invented.
 PARTNERS = [
@@ -180,10 +180,15 @@ def seed_placements() -> None:
     order = [2, 1, 0, 3, 4, 5, 6, 7, 8]  # the first started placement takes the forklift place
     for n, walk_index in enumerate(order):
         steps, days_ago = WALKS[walk_index]
-        case = cases[n % len(cases)]
         opportunity = opportunities[titles[n]]
-        if Placement.objects.filter(case=case, opportunity=opportunity, status__in=["proposed", "accepted", "started"]):
+        free = [
+            c
+            for c in cases[n % len(cases) :] + cases[: n % len(cases)]
+            if not Placement.objects.filter(case=c, opportunity=opportunity, status__in=LIVE).exists()
+        ]
+        if not free:
             continue
+        case = free[0]
         proposed_on = today - datetime.timedelta(days=days_ago)
         placement = services.placement_propose(
             by=officer, case=case, opportunity=opportunity, proposed_on=proposed_on, note="Demo placement."
