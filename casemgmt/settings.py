@@ -209,6 +209,7 @@ SPECTACULAR_SETTINGS = {
         "StageEnum": "casemgmt.models.Stage.choices",
         "EligibilityEnum": "casemgmt.models.Eligibility.choices",
         "RiskBandEnum": "casemgmt.casefile.RiskBand.choices",
+        "PlacementStatusEnum": "programs.models.placements.PlacementStatus.choices",
     },
 }
 
