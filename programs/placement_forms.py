@@ -23,6 +23,7 @@ from .models import (
 from .placement_services import CHECK_IN_FIELDS, EMPLOYABILITY_FIELDS, OPPORTUNITY_FIELDS, PARTNER_PROFILE_FIELDS
 
 YES_NO = [("", "—"), ("true", _("Yes")), ("false", _("No"))]
+FINAL = ("completed", "dropped_out", "dismissed", "refused", "withdrawn")
 SCALE = [("", "—"), *[(str(i), str(i)) for i in range(1, 6)]]
 
 
@@ -128,6 +129,9 @@ class MoveForm(StyledForm):
     certificate_name = forms.CharField(label=_("Certificate"), required=False, max_length=200)
     employed_after = _yes_no(_("Employed after the placement"))
     income_band = forms.ChoiceField(label=_("Income band"), required=False, choices=[("", "—"), *IncomeBand.choices])
+    confirm = forms.BooleanField(
+        label=_("I confirm: a refused, withdrawn or ended placement cannot be re-opened"), required=False
+    )
 
     def __init__(self, *args, allowed, **kwargs):
         kwargs.setdefault("initial", {}).setdefault("on", timezone.localdate())
@@ -137,6 +141,12 @@ class MoveForm(StyledForm):
         if not self.ends:
             for name in ("certificate", "certificate_name", "employed_after", "income_band"):
                 del self.fields[name]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("to_status") in FINAL and not data.get("confirm"):
+            self.add_error("confirm", _("Tick to confirm this step: it cannot be undone."))
+        return data
 
     def outcome(self) -> dict:
         data = {}

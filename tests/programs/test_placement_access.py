@@ -51,7 +51,10 @@ def test_case_bound_pages(client, people, name, placement, profile, active_case)
     assert c.get(reverse("placement-detail", args=[placement.pk])).status_code == _expected(name, CASE_READERS)
     assert c.get(reverse("employability-edit", args=[active_case.pk])).status_code == _expected(name, CASE_WRITERS)
     # writes: only the placement officer on the team (a redirect after the service ran)
-    move = c.post(reverse("placement-move", args=[placement.pk]), {"to_status": "completed", "on": TODAY().isoformat()})
+    move = c.post(
+        reverse("placement-move", args=[placement.pk]),
+        {"to_status": "completed", "on": TODAY().isoformat(), "confirm": "on"},
+    )
     assert move.status_code == _expected(name, CASE_WRITERS, ok=302)
     record = c.post(
         reverse("check-in-record", args=[placement.pk, check_in.pk]),
@@ -156,6 +159,18 @@ def test_form_errors_show_next_to_fields(client, people, active_case):
     html = response.content.decode()
     assert "is-invalid" in html
     assert 'aria-invalid="true"' in html
+
+
+def test_ending_a_placement_in_the_ui_asks_for_confirmation(client, people, placement):
+    client.force_login(people["placement"])
+    data = {"to_status": "dismissed", "on": TODAY().isoformat(), "reason": "Late every day"}
+    response = client.post(reverse("placement-move", args=[placement.pk]), data, follow=True)
+    assert "Tick to confirm" in response.content.decode()
+    placement.refresh_from_db()
+    assert placement.status == "started"
+    client.post(reverse("placement-move", args=[placement.pk]), {**data, "confirm": "on"})
+    placement.refresh_from_db()
+    assert (placement.status, placement.end_reason) == ("dismissed", "Late every day")
 
 
 def test_an_illegal_transition_in_the_ui_shows_the_error(client, people, placement):
