@@ -123,6 +123,29 @@ def test_registry_pages(client, people, name, opportunity, partner):
     )
     assert created.status_code == _expected(name, REGISTRY_WRITERS, ok=302)
     assert Opportunity.objects.filter(title=f"By {name}").exists() == (name in REGISTRY_WRITERS)
+    renamed = c.post(
+        reverse("opportunity-edit", args=[opportunity.pk]),
+        {
+            "partner": partner.pk,
+            "title": f"Renamed by {name}",
+            "kind": "job",
+            "sector": "logistics",
+            "city": partner.city_id,
+            "places": "5",
+            "pay_band": "none",
+            "is_open": "on",
+        },
+    )
+    assert renamed.status_code == _expected(name, REGISTRY_WRITERS, ok=302)
+    opportunity.refresh_from_db()
+    assert (opportunity.title == f"Renamed by {name}") == (name in REGISTRY_WRITERS)
+    profile = c.post(
+        reverse("partner-edit", args=[partner.pk]),
+        {"sector": "retail", "city": partner.city_id, "agreement_status": "signed", "contact_name": name},
+    )
+    assert profile.status_code == _expected(name, REGISTRY_WRITERS, ok=302)
+    partner.partner_profile.refresh_from_db()
+    assert (partner.partner_profile.contact_name == name) == (name in REGISTRY_WRITERS)
 
 
 def test_a_placement_officer_off_the_team_sees_the_board_but_not_the_placement(client, people, placement, opportunity):
@@ -258,6 +281,21 @@ def test_registry_endpoints(people, name, partner, opportunity):
     assert created.status_code == (201 if writes else 404)
     profile = api.patch(f"/api/v1/partners/{partner.pk}/", {"contact_name": name}, format="json")
     assert profile.status_code == (200 if writes else 404)
+    published = api.post(
+        "/api/v1/opportunities/",
+        {
+            "partner": partner.pk,
+            "title": f"API by {name}",
+            "kind": "course",
+            "sector": "digital",
+            "city": partner.city_id,
+            "places": 2,
+        },
+        format="json",
+    )
+    assert published.status_code == (201 if writes else 404)
+    if writes:
+        assert (published.json()["taken"], published.json()["free"]) == (0, 2)
 
 
 def test_registered_rules_agree_between_the_case_shortcut_and_the_full_rule(people, placement, profile, active_case):
