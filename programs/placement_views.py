@@ -298,6 +298,7 @@ def placement_detail(request: HttpRequest, pk: int) -> HttpResponse:
     can_write = access.can_write_record(request.user, case, "placement", placement)
     check_ins = access.case_records_visible_to(request.user, case, "placement_check_in").filter(placement=placement)
     check_ins = check_ins.select_related("recorded_by")
+    check_ins = list(check_ins)
     log_read(request, case, view="placement-detail", groups=GROUPS)
     allowed = placement.allowed_transitions()
     return render(
@@ -309,6 +310,8 @@ def placement_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "check_ins": [
                 (c, CheckInForm(prefix=f"ci{c.pk}") if can_write and placement.started_on else None) for c in check_ins
             ],
+            # the next check-in to record opens; the later ones stay folded
+            "next_check_in": next((c.pk for c in check_ins if c.recorded_on is None), None),
             "can_write": can_write,
             "move_form": MoveForm(allowed=allowed) if can_write and allowed else None,
         },
