@@ -250,6 +250,8 @@ def opportunity_detail(request: HttpRequest, pk: int) -> HttpResponse:
         .filter(opportunity=opportunity)
         .select_related("case__participant")
     )
+    placements = list(placements)
+    log_reads(request, [p.case_id for p in placements], view="opportunity-detail", groups=GROUPS)
     return render(
         request,
         "programs/placements/opportunity_detail.html",
