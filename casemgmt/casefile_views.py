@@ -88,6 +88,21 @@ def case_links(user, case) -> list[tuple[str, str]]:
     return [link for source in CASE_LINK_SOURCES for link in source(user, case)]
 
 
+# Rows of the apps to the right shown under a case-file row (placements under an employment goal):
+# key -> [(user, case, record) -> [(label, url)]], registered in their AppConfig.ready().
+RECORD_LINK_SOURCES: dict[str, list] = {}
+
+
+def register_record_links(key: str):
+    """Decorator: add a source of links shown under rows of one kind."""
+
+    def decorate(source):
+        RECORD_LINK_SOURCES.setdefault(key, []).append(source)
+        return source
+
+    return decorate
+
+
 def _render(request, template: str, context: dict, status: int | None = None) -> HttpResponse:
     """Every case-file page carries the section navigation of the viewer."""
     if "case" in context and "sections" not in context:
@@ -237,6 +252,9 @@ def record_detail(request: HttpRequest, case_id: int, slug: str, pk: int) -> Htt
             prefix="outcome",
             initial={"recorded_on": timezone.localdate(), **{n: getattr(record, n) for n in POST_EXIT_FIELDS}},
         )
+    context["related_links"] = [
+        link for source in RECORD_LINK_SOURCES.get(section.key, ()) for link in source(request.user, case, record)
+    ]
     if section.key == "goal":
         context["progress"] = record.progress.select_related("recorded_by")
         context["progress_form"] = GoalProgressForm(initial={"date": timezone.localdate()})

@@ -57,6 +57,22 @@ def _case_links(user: User, case: Case) -> list[tuple[str, str]]:
     return [(gettext_lazy("Placements"), reverse("case-placements", args=[case.pk]))]
 
 
+@casefile_views.register_record_links("goal")
+def _placements_under_goal(user: User, case: Case, goal) -> list[tuple[str, str]]:
+    """Placements serve the education and employment goals: listed under them for readers of placements."""
+    if goal.domain not in ("education", "employment") or G.PLACEMENTS not in access.visible_groups(user, case):
+        return []
+    rows = access.case_records_visible_to(user, case, "placement").select_related("opportunity__partner")
+    return [
+        (
+            _("Placement: %(title)s (%(partner)s) — %(status)s")
+            % {"title": p.opportunity.title, "partner": p.opportunity.partner.name, "status": p.get_status_display()},
+            reverse("placement-detail", args=[p.pk]),
+        )
+        for p in rows
+    ]
+
+
 # --- Timeline: proposals, starts, ends and recorded check-ins, in the one UNION query ----------------
 
 

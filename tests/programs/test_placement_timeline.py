@@ -78,6 +78,25 @@ def test_the_case_page_shows_the_employment_goals_and_the_profile(client, demo, 
     assert "Warehouse job" in html
 
 
+def test_placements_are_listed_under_the_employment_goals(client, demo, placement, active_case):
+    from casemgmt.casefile_services import record_create
+
+    work = record_create(
+        key="goal", case=active_case, by=demo["caseworker"], data={"domain": "employment", "title": "Work"}
+    )
+    family = record_create(
+        key="goal", case=active_case, by=demo["caseworker"], data={"domain": "family", "title": "Fam"}
+    )
+    link = reverse("placement-detail", args=[placement.pk])
+    for name in ("caseworker", "placement", "manager"):
+        client.force_login(demo[name])
+        assert link in client.get(reverse("casefile-detail", args=[active_case.pk, "goals", work.pk])).content.decode()
+    client.force_login(demo["caseworker"])
+    assert (
+        link not in client.get(reverse("casefile-detail", args=[active_case.pk, "goals", family.pk])).content.decode()
+    )
+
+
 def test_navigation(client, demo):
     for name, shown in (("placement", True), ("manager", True), ("caseworker", False), ("mentor", False)):
         client.force_login(demo[name])
