@@ -8,9 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import (
-    Case as When_,
-)
+from django.db.models import Case as Conditional
 from django.db.models import (
     Count,
     Exists,
@@ -144,7 +142,7 @@ def placement_list(user: User, *, status: str = "") -> QuerySet[Placement]:
     elif status in PlacementStatus.values:
         rows = rows.filter(status=status)
     return rows.order_by(
-        When_(When(status=PlacementStatus.STARTED, then=0), When(status__in=LIVE, then=1), default=2),
+        Conditional(When(status=PlacementStatus.STARTED, then=0), When(status__in=LIVE, then=1), default=2),
         F("next_due").asc(nulls_last=True),
         "-proposed_on",
         "-pk",
@@ -168,7 +166,7 @@ class Match:
 
 
 def _one_if(condition: Q):
-    return When_(When(condition, then=Value(1)), default=Value(0), output_field=IntegerField())
+    return Conditional(When(condition, then=Value(1)), default=Value(0), output_field=IntegerField())
 
 
 # Weights: meeting the requirements counts most, then being in the same city, then a known sector.
