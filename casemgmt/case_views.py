@@ -138,7 +138,7 @@ def _detail_context(request: HttpRequest, case) -> dict:
     context["pending_transfer"] = case.transfers.filter(status="pending").select_related("to_organisation").first()
     context["stage_changes"] = case.stage_changes.select_related("changed_by")[:5] if "stage" in groups else []
     context["sections"] = visible_sections(user, case)
-    context["case_pages"] = case_pages(user, case)
+    context["case_links"] = _case_links(user, case)
     if G.SAFETY in groups:
         context["flags"] = access.records_visible_to(user, "safety_flag").filter(case=case, active=True)
     if G.RISK in groups:
@@ -159,10 +159,10 @@ def visible_sections(user, case):
     return sections(user, case)
 
 
-def case_pages(user, case):
-    from .casefile_views import case_pages as pages
+def _case_links(user, case):
+    from .casefile_views import case_links
 
-    return pages(user, case)
+    return case_links(user, case)
 
 
 def _team_context(request: HttpRequest, case, form=None) -> dict:

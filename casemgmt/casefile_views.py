@@ -74,14 +74,41 @@ SECTIONS = [
     ),
 ]
 BY_SLUG = {s.slug: s for s in SECTIONS}
+# Case pages of the apps to the right, registered in their AppConfig.ready(): (user, case) -> [(label, url)].
+CASE_LINK_SOURCES: list = []
+
+
+def register_case_links(source):
+    CASE_LINK_SOURCES.append(source)
+    return source
+
+
+def case_links(user, case) -> list[tuple[str, str]]:
+    """Links to the registered case pages the viewer may open, after the case-file sections."""
+    return [link for source in CASE_LINK_SOURCES for link in source(user, case)]
+
+
+# Rows of the apps to the right shown under a case-file row (placements under an employment goal):
+# key -> [(user, case, record) -> [(label, url)]], registered in their AppConfig.ready().
+RECORD_LINK_SOURCES: dict[str, list] = {}
+
+
+def register_record_links(key: str):
+    """Decorator: add a source of links shown under rows of one kind."""
+
+    def decorate(source):
+        RECORD_LINK_SOURCES.setdefault(key, []).append(source)
+        return source
+
+    return decorate
 
 
 def _render(request, template: str, context: dict, status: int | None = None) -> HttpResponse:
     """Every case-file page carries the section navigation of the viewer."""
     if "case" in context and "sections" not in context:
         context["sections"] = visible_sections(request.user, context["case"])
-    if "case" in context and "case_pages" not in context:
-        context["case_pages"] = case_pages(request.user, context["case"])
+    if "case" in context and "case_links" not in context:
+        context["case_links"] = case_links(request.user, context["case"])
     return render(request, template, context, status=status)
 
 
@@ -95,40 +122,6 @@ def _section(slug: str) -> Section:
 def visible_sections(user, case) -> list[Section]:
     groups = access.visible_groups(user, case)
     return [s for s in SECTIONS if access.RECORD_RULES[s.key].opened_by(groups)]
-
-
-@dataclass(frozen=True)
-class CasePage:
-    """A page of an app to the right in the case's navigation (mentoring, placements...)."""
-
-    slug: str
-    title: str
-    url_name: str  # reversed with the case id
-    group: str  # the field group that opens it
-
-
-CASE_PAGES: list[CasePage] = []
-
-
-def register_case_page(page: CasePage) -> CasePage:
-    CASE_PAGES.append(page)
-    return page
-
-
-# Panels of the apps to the right under a record's page (mentoring ratings under an ideology goal):
-# (request, case, key, record) -> (template name, context) or None.
-RECORD_PANELS: list = []
-
-
-def register_record_panel(panel):
-    RECORD_PANELS.append(panel)
-    return panel
-
-
-def case_pages(user, case) -> list[tuple[str, str, str]]:
-    """(slug, title, address) of the registered case pages this viewer may open."""
-    groups = access.visible_groups(user, case)
-    return [(p.slug, p.title, reverse(p.url_name, args=[case.pk])) for p in CASE_PAGES if p.group in groups]
 
 
 def _case_and_section(request, case_id: int, slug: str):
@@ -259,8 +252,8 @@ def record_detail(request: HttpRequest, case_id: int, slug: str, pk: int) -> Htt
             prefix="outcome",
             initial={"recorded_on": timezone.localdate(), **{n: getattr(record, n) for n in POST_EXIT_FIELDS}},
         )
-    context["record_panels"] = [
-        shown for shown in (panel(request, case, section.key, record) for panel in RECORD_PANELS) if shown is not None
+    context["related_links"] = [
+        link for source in RECORD_LINK_SOURCES.get(section.key, ()) for link in source(request.user, case, record)
     ]
     if section.key == "goal":
         context["progress"] = record.progress.select_related("recorded_by")

@@ -216,6 +216,7 @@ SPECTACULAR_SETTINGS = {
         "MentoringSessionStatusEnum": "programs.models.mentoring.SessionStatus.choices",
         "PlaceTypeEnum": "programs.models.mentoring.PlaceType.choices",
         "MentoringTopicEnum": "programs.models.mentoring.Topic.choices",
+        "PlacementStatusEnum": "programs.models.placements.PlacementStatus.choices",
     },
 }
 

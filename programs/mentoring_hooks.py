@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Role
 from casemgmt import access, casefile_services, context_processors, demo, timeline, views
 from casemgmt.access import LEAD, MANAGER, G, RecordRule
-from casemgmt.casefile_views import CasePage, register_case_page, register_record_panel
+from casemgmt.casefile_views import register_case_links, register_record_links
 
 from . import mentoring_access, mentoring_demo, mentoring_selectors, mentoring_services
 from .models import MentoringSession
@@ -84,15 +86,28 @@ def mentoring_home_panel(request):
 
 
 demo.register(mentoring_demo.seed)
-register_case_page(CasePage("mentoring", gettext_lazy("Mentoring"), "case-mentoring", G.MENTORING))
 
 
-@register_record_panel
-def ideology_goal_ratings(request, case, key, record):
+@register_case_links
+def mentoring_case_link(user, case):
+    if G.MENTORING not in access.visible_groups(user, case):
+        return []
+    return [(gettext_lazy("Mentoring"), reverse("case-mentoring", args=[case.pk]))]
+
+
+@register_record_links("goal")
+def ideology_goal_ratings(user, case, goal):
     """Under an ideology goal: the mentoring sessions' progress ratings given against it."""
-    if key != "goal" or record.domain != "ideology" or G.MENTORING not in access.visible_groups(request.user, case):
-        return None
-    sessions = access.case_records_visible_to(request.user, case, mentoring_access.SESSION).filter(
-        goal=record, progress_rating__isnull=False
+    if goal.domain != "ideology" or G.MENTORING not in access.visible_groups(user, case):
+        return []
+    sessions = access.case_records_visible_to(user, case, mentoring_access.SESSION).filter(
+        goal=goal, progress_rating__isnull=False
     )
-    return "programs/mentoring/_goal_ratings.html", {"sessions": sessions.order_by("starts_at", "pk")}
+    return [
+        (
+            _("Mentoring session of %(date)s: progress %(rating)s/5")
+            % {"date": date_format(timezone.localtime(s.starts_at), "SHORT_DATE_FORMAT"), "rating": s.progress_rating},
+            reverse("mentoring-session", args=[s.pk]),
+        )
+        for s in sessions.order_by("starts_at", "pk")
+    ]

@@ -15,7 +15,7 @@ from accounts.forms import apply_errors
 from accounts.models import Role, User
 from casemgmt import access
 from casemgmt.access import G
-from casemgmt.casefile_views import case_pages, visible_sections
+from casemgmt.casefile_views import case_links, visible_sections
 from casemgmt.reads import log_read
 
 from . import mentoring_access as ma
@@ -29,8 +29,7 @@ def _case_context(request, case, **context) -> dict:
     return {
         "case": case,
         "sections": visible_sections(request.user, case),
-        "case_pages": case_pages(request.user, case),
-        "active_page": "mentoring",
+        "case_links": case_links(request.user, case),
         **context,
     }
 

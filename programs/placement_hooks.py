@@ -1,1 +1,201 @@
 """Placements' registrations with the core (access rules, timeline, navigation, demo data)."""
+
+from __future__ import annotations
+
+from django.db.models import F, QuerySet
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from accounts.models import User
+from casemgmt import access, casefile_views, context_processors, demo, timeline
+from casemgmt.access import ALL_ROWS, LEAD, MANAGER, G, RecordRule
+from casemgmt.models import Case
+
+from .models import CheckIn, EmployabilityProfile, Placement, PlacementStatus
+from .placement_selectors import can_see_partners
+
+# --- Access: handbook §4, "employability profile, placements, check-ins": CW r, PO rw, MG r ----------
+# (the authority's "placement" category comes with the sharing basis, issue 10).
+PLACEMENT_RULE = RecordRule(
+    G.PLACEMENTS,
+    {LEAD: ALL_ROWS, "caseworker": ALL_ROWS, MANAGER: ALL_ROWS, "placement_officer": ALL_ROWS},
+    frozenset({"placement_officer"}),
+)
+# The case's change history shows these fields of each version (to readers of the group only).
+access.register_record(
+    "placement",
+    Placement,
+    PLACEMENT_RULE,
+    history_fields=("opportunity", "status", "proposed_on", "accepted_on", "started_on", "ended_on", "end_reason"),
+)
+access.register_record(
+    "placement_check_in",
+    CheckIn,
+    PLACEMENT_RULE,
+    history_fields=("day", "due_on", "recorded_on", "still_there", "hours_per_week", "issues"),
+)
+access.register_record(
+    "employability",
+    EmployabilityProfile,
+    PLACEMENT_RULE,
+    history_fields=("education_level", "sectors", "skills", "work_history", "certificates", "constraints"),
+)
+
+
+# --- Navigation -------------------------------------------------------------------------------
+
+
+@context_processors.register_nav
+def _nav(user: User) -> list[tuple[str, str]]:
+    if not can_see_partners(user):  # placement officers and managers
+        return []
+    return [
+        (gettext_lazy("Placements"), reverse("placement-list")),
+        (gettext_lazy("Opportunities"), reverse("opportunity-board")),
+        (gettext_lazy("Partners"), reverse("partner-list")),
+    ]
+
+
+@casefile_views.register_case_links
+def _case_links(user: User, case: Case) -> list[tuple[str, str]]:
+    if G.PLACEMENTS not in access.visible_groups(user, case):
+        return []
+    return [(gettext_lazy("Placements"), reverse("case-placements", args=[case.pk]))]
+
+
+@casefile_views.register_record_links("goal")
+def _placements_under_goal(user: User, case: Case, goal) -> list[tuple[str, str]]:
+    """Placements serve the education and employment goals: listed under them for readers of placements."""
+    if goal.domain not in ("education", "employment") or G.PLACEMENTS not in access.visible_groups(user, case):
+        return []
+    rows = access.case_records_visible_to(user, case, "placement").select_related("opportunity__partner")
+    return [
+        (
+            _("Placement: %(title)s (%(partner)s) — %(status)s")
+            % {"title": p.opportunity.title, "partner": p.opportunity.partner.name, "status": p.get_status_display()},
+            reverse("placement-detail", args=[p.pk]),
+        )
+        for p in rows
+    ]
+
+
+# --- Timeline: proposals, starts, ends and recorded check-ins, in the one UNION query ----------------
+
+
+def _placement_url(row: dict) -> str:
+    return reverse("placement-detail", args=[row["ev_pk"]])
+
+
+def _status_label(value: str) -> str:
+    return str(PlacementStatus(value).label) if value in PlacementStatus.values else value
+
+
+def _rows(user: User, case: Case, key: str) -> QuerySet | None:
+    if G.PLACEMENTS not in access.visible_groups(user, case):
+        return None
+    return access.case_records_visible_to(user, case, key)
+
+
+def _proposed_event(row: dict, case: Case) -> timeline.TimelineEvent:
+    return timeline.TimelineEvent(
+        row["ev_at"],
+        "placement",
+        _("Placement proposed: %(title)s") % {"title": row["ev_code"]},
+        detail=row["ev_text"],
+        url=_placement_url(row),
+    )
+
+
+@timeline.register_query("placement", _proposed_event)
+def _proposed(user: User, case: Case):
+    rows = _rows(user, case, "placement")
+    if rows is None:
+        return None
+    return timeline.columns(
+        rows, at=timeline.noon("proposed_on"), code="opportunity__title", text="opportunity__partner__name"
+    )
+
+
+def _started_event(row: dict, case: Case) -> timeline.TimelineEvent:
+    return timeline.TimelineEvent(
+        row["ev_at"],
+        "placement",
+        _("Placement started: %(title)s") % {"title": row["ev_code"]},
+        detail=row["ev_text"],
+        url=_placement_url(row),
+    )
+
+
+@timeline.register_query("placement", _started_event)
+def _started(user: User, case: Case):
+    rows = _rows(user, case, "placement")
+    if rows is None:
+        return None
+    return timeline.columns(
+        rows.filter(started_on__isnull=False),
+        at=timeline.noon("started_on"),
+        code="opportunity__title",
+        text="opportunity__partner__name",
+    )
+
+
+def _ended_event(row: dict, case: Case) -> timeline.TimelineEvent:
+    return timeline.TimelineEvent(
+        row["ev_at"],
+        "placement",
+        _("Placement %(status)s: %(title)s")
+        % {"status": _status_label(row["ev_extra"]).lower(), "title": row["ev_code"]},
+        detail=row["ev_text"],
+        url=_placement_url(row),
+    )
+
+
+@timeline.register_query("placement", _ended_event)
+def _ended(user: User, case: Case):
+    rows = _rows(user, case, "placement")
+    if rows is None:
+        return None
+    return timeline.columns(
+        rows.filter(ended_on__isnull=False),
+        at=timeline.noon("ended_on"),
+        code="opportunity__title",
+        text="end_reason",
+        extra="status",
+    )
+
+
+def _check_in_event(row: dict, case: Case) -> timeline.TimelineEvent:
+    there = _("still there") if row["ev_flag"] else _("no longer there")
+    return timeline.TimelineEvent(
+        row["ev_at"],
+        "placement_check_in",
+        _("%(day)s-day check-in: %(there)s") % {"day": row["ev_code"], "there": there},
+        detail=row["ev_text"],
+        url=reverse("placement-detail", args=[int(row["ev_extra"])]),
+    )
+
+
+@timeline.register_query("placement_check_in", _check_in_event)
+def _check_ins(user: User, case: Case):
+    rows = _rows(user, case, "placement_check_in")
+    if rows is None:
+        return None
+    return timeline.columns(
+        rows.filter(recorded_on__isnull=False),
+        at=timeline.noon("recorded_on"),
+        code="day",
+        text="issues",
+        extra="placement_id",
+        flag=F("still_there"),
+    )
+
+
+# --- Demo data ------------------------------------------------------------------------------------
+
+
+@demo.register
+def _seed_demo() -> None:
+    from .placement_demo import seed_placements
+
+    seed_placements()

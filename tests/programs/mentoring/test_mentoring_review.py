@@ -184,7 +184,7 @@ def test_hand_over_new_mentor_sees_none_of_the_predecessors_sessions(client, dem
     timeline = api.get(f"/api/v1/cases/{assignment.case_id}/timeline/").content.decode()
     client.force_login(demo["mentor2"])
     page = client.get(reverse("case-mentoring", args=[assignment.case_id])).content.decode()
-    from tests.programs.conftest import SECRET, SUMMARY
+    from tests.programs.mentoring.conftest import SECRET, SUMMARY
 
     for body in (timeline, page):
         assert SUMMARY not in body

@@ -14,6 +14,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
+        ("programs", "0001_placements"),
         ("accounts", "0002_membership_history"),
         ("casemgmt", "0009_saved_search"),
         ("pghistory", "0007_auto_20250421_0444"),

@@ -18,8 +18,8 @@ from programs import mentoring_selectors as selectors
 from programs import mentoring_services as ms
 from programs.models import MentorAssignment, MentoringSession
 from tests.factories import CaseFactory, northern_case
-from tests.programs.conftest import SECRET
 from tests.programs.helpers import activate, make_profile
+from tests.programs.mentoring.conftest import SECRET
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 
 from programs import mentoring_services as ms
 from programs.models import MentorAssignment, MentoringSession
-from tests.programs.conftest import SECRET, SUMMARY
+from tests.programs.mentoring.conftest import SECRET, SUMMARY
 
 pytestmark = pytest.mark.django_db
 
