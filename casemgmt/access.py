@@ -564,6 +564,24 @@ def can_attach(user: User, case: Case, record_type: str, record=None) -> bool:
     return viewer_kind(user, case) in RECORD_RULES[record_type].write
 
 
+def saved_searches_of(user: User) -> QuerySet:
+    """A user's saved searches are theirs alone (they may hold a typed name)."""
+    from .models import SavedSearch
+
+    if not can_see_case_pages(user):
+        return SavedSearch.objects.none()
+    return SavedSearch.objects.filter(user=user)
+
+
+def team_candidate_in_role(user: User, case: Case, candidate_id: int, role: str) -> User | None:
+    """A colleague the lead or manager may add, in the team role their membership holds; None for anyone
+    else (one answer, so the team endpoint cannot map other organisations' staff)."""
+    candidate = team_candidates(user, case).filter(pk=candidate_id).first()
+    if candidate is None or TEAM_ROLE_OF_MEMBERSHIP.get(candidate.membership.role) != role:
+        return None
+    return candidate
+
+
 # --- Transfers ----------------------------------------------------------------------------
 
 

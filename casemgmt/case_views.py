@@ -28,7 +28,7 @@ from .forms import (
     TeamAddForm,
     TransferForm,
 )
-from .models import REOPENABLE, CaseTeamMember, SavedSearch, Stage, TeamRole
+from .models import REOPENABLE, CaseTeamMember, Stage, TeamRole
 from .reads import log_read
 
 
@@ -57,7 +57,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
         "querystring": querystring.urlencode(),
         "can_open": access.can_open_case(request.user),
         "filtered": any(filters.get(k) for k in ("q", "stage", "city", "referral_source", "lead", "risk_band")),
-        "saved_searches": SavedSearch.objects.filter(user=request.user),
+        "saved_searches": access.saved_searches_of(request.user),
     }
     template = "cases/list.html#results" if request.htmx else "cases/list.html"
     return render(request, template, context)
@@ -71,24 +71,27 @@ def saved_search_create(request: HttpRequest) -> HttpResponse:
     """Keep the current list filters under a name, for this user only."""
     if not access.can_see_case_pages(request.user):
         raise Http404
-    name = request.POST.get("name", "").strip()[:80]
+    name = request.POST.get("name", "")
     # only the list's own filters are kept
     kept = QueryDict(request.POST.get("querystring", ""), mutable=True)
     for key in list(kept):
         if key not in SAVED_SEARCH_KEYS:
             del kept[key]
     querystring = kept.urlencode()[:500]
-    if not name:
-        messages.error(request, _("Give the search a name."))
+    try:
+        search = services.saved_search_save(by=request.user, name=name, querystring=querystring)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
     else:
-        SavedSearch.objects.update_or_create(user=request.user, name=name, defaults={"querystring": querystring})
-        messages.success(request, _("Search “%(name)s” saved.") % {"name": name})
+        messages.success(request, _("Search “%(name)s” saved.") % {"name": search.name})
     return redirect(f"{reverse('case-list')}?{querystring}")
 
 
 @require_POST
 def saved_search_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    get_object_or_404(SavedSearch, pk=pk, user=request.user).delete()
+    services.saved_search_delete(
+        search=get_object_or_404(access.saved_searches_of(request.user), pk=pk), by=request.user
+    )
     messages.success(request, _("Saved search removed."))
     return redirect("case-list")
 

@@ -315,3 +315,22 @@ def access_log_record(*, user: User, case: Case, channel: str, view: str, shown:
         view=view,
         shown=sorted(shown),
     )
+
+
+def saved_search_save(*, by: User, name: str, querystring: str):
+    """Keep a list's filters under a name for this user (the same name replaces the old search)."""
+    from .models import SavedSearch
+
+    name = name.strip()[:80]
+    if not name:
+        raise ValidationError({"name": _("Give the search a name.")})
+    search, _created = SavedSearch.objects.update_or_create(
+        user=by, name=name, defaults={"querystring": querystring[:500]}
+    )
+    return search
+
+
+def saved_search_delete(*, search, by: User) -> None:
+    if search.user_id != by.pk:
+        raise ValidationError(_("Only its owner removes a saved search."))
+    search.delete()

@@ -13,7 +13,7 @@ from rest_framework.response import Response
 
 from accounts.models import City, Organisation, User
 from casemgmt import access, casefile_services, selectors, services, timeline
-from casemgmt.access import TEAM_ROLE_OF_MEMBERSHIP, G
+from casemgmt.access import G
 from casemgmt.models import (
     LANGUAGES,
     Case,
@@ -496,10 +496,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
         serializer = TeamMemberSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        # Only the colleagues the policy offers, and in their own role; one answer for everyone
-        # else, so the endpoint cannot be used to map other organisations' staff.
-        candidate = access.team_candidates(request.user, case).filter(pk=data["user"].pk).first()
-        if candidate is None or TEAM_ROLE_OF_MEMBERSHIP.get(candidate.membership.role) != data["role"]:
+        if access.team_candidate_in_role(request.user, case, data["user"].pk, data["role"]) is None:
             raise serializers.ValidationError({"user": [_("Not a valid choice for this case team.")]})
         if data.get("is_lead"):
             member = services.team_set_lead(case=case, by=request.user, user=data["user"])
