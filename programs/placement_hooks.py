@@ -8,10 +8,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import User
-from casemgmt import access, casefile_views, context_processors, demo, timeline
+from casemgmt import access, casefile_services, casefile_views, context_processors, demo, timeline
 from casemgmt.access import ALL_ROWS, LEAD, MANAGER, G, RecordRule
 from casemgmt.models import Case
 
+from . import placement_services
 from .models import CheckIn, EmployabilityProfile, Placement, PlacementStatus
 from .placement_selectors import can_see_partners
 
@@ -21,7 +22,10 @@ PLACEMENT_RULE = RecordRule(
     G.PLACEMENTS,
     {LEAD: ALL_ROWS, "caseworker": ALL_ROWS, MANAGER: ALL_ROWS, "placement_officer": ALL_ROWS},
     frozenset({"placement_officer"}),
+    attachable=False,  # no placement page lists files; an officer could not see what they uploaded
 )
+# Closing a case withdraws its proposals and asks for started placements to be ended first.
+casefile_services.register_case_ending(placement_services.settle_case)
 # The case's change history shows these fields of each version (to readers of the group only).
 access.register_record(
     "placement",

@@ -164,6 +164,13 @@ def opportunity_update(*, by: User, opportunity: Opportunity, data: dict[str, An
     with pghistory.context(user=by.pk):
         _refuse_unknown(data, OPPORTUNITY_FIELDS)
         locked = Opportunity.objects.select_for_update().get(pk=opportunity.pk)
+        new_partner = data.get("partner")
+        moved = new_partner is not None and getattr(new_partner, "pk", new_partner) != locked.partner_id
+        if moved and locked.placements.exists():
+            # each placement keeps the partner it was made with (a partner's API client is scoped by it)
+            raise ValidationError(
+                {"partner": _("Participants have been placed with this opportunity: its partner stays.")}
+            )
         for name, value in data.items():
             setattr(locked, name, value)
         locked.updated_by = by
@@ -229,6 +236,8 @@ def placement_propose(
             raise ValidationError({"opportunity": _("“%(title)s” is closed.") % {"title": locked.title}})
         _refuse_when_full(locked, field="opportunity")
         _not_in_future(proposed_on, "proposed_on")
+        if proposed_on.year < 2000:  # records may be entered late, but not from another era
+            raise ValidationError({"proposed_on": _("Check the year.")})
         if Placement.objects.filter(case=case, opportunity=locked, status__in=LIVE).exists():
             raise ValidationError({"opportunity": _("This participant is already placed with this opportunity.")})
         placement = Placement(
@@ -334,6 +343,12 @@ def check_in_record(*, by: User, check_in: CheckIn, recorded_on: datetime.date, 
         errors = {}
         if data.get("still_there") is None:
             errors["still_there"] = [_("Say whether the participant is still there.")]
+        ended_on = locked.placement.ended_on
+        if ended_on is not None and data.get("still_there") and recorded_on > ended_on:
+            # the retention figures read these: a placement that ended is not still going
+            errors["still_there"] = [
+                _("The placement ended on %(day)s: the participant is no longer there.") % {"day": ended_on}
+            ]
         if errors:
             raise ValidationError(errors)
         for name, value in data.items():
@@ -343,3 +358,26 @@ def check_in_record(*, by: User, check_in: CheckIn, recorded_on: datetime.date, 
         locked.full_clean(exclude=["case", "placement", "recorded_by"])
         locked.save()
         return locked
+
+
+def settle_case(*, case: Case, by: User, event: str) -> None:
+    """Closing a case (called by the core, case row locked): proposals and accepted placements are
+    withdrawn, freeing their places; a started placement must be ended first (completed, dropped out,
+    dismissed), since only the officer knows how it ended. Exit and transfer leave placements as they are:
+    a participant may keep the job, and the receiving NGO carries on."""
+    if event != "closed":
+        return
+    live = Placement.objects.select_for_update().filter(case=case, status__in=LIVE)
+    started = [p for p in live if p.status == PlacementStatus.STARTED]
+    if started:
+        raise ValidationError(
+            {
+                "reason": _("End the started placement first (%(titles)s): say how it ended.")
+                % {"titles": ", ".join(p.opportunity.title for p in started)}
+            }
+        )
+    today = timezone.localdate()
+    for placement in live:
+        placement.status, placement.ended_on = PlacementStatus.WITHDRAWN, today
+        placement.end_reason = _("The case was closed.")
+        placement.save()

@@ -251,7 +251,9 @@ def opportunity_detail(request: HttpRequest, pk: int) -> HttpResponse:
         .select_related("case__participant")
     )
     placements = list(placements)
-    log_reads(request, [p.case_id for p in placements], view="opportunity-detail", groups=GROUPS)
+    # the candidates' names and employability data are reads of their cases too
+    shown = [p.case_id for p in placements] + [c.obj.pk for c in candidates]
+    log_reads(request, shown, view="opportunity-detail", groups=GROUPS)
     return render(
         request,
         "programs/placements/opportunity_detail.html",

@@ -275,6 +275,10 @@ def test_candidates_for_an_opportunity_are_the_officers_own_team_cases(
 
 
 def test_a_closed_case_is_read_only_for_placements(demo, placement, active_case):
+    # a started placement is ended before the case can close
+    services.placement_move(
+        by=demo["placement"], placement=placement, to_status="dropped_out", on=TODAY(), reason="left"
+    )
     case_move_stage(case=active_case, by=demo["caseworker"], to_stage=Stage.EXITED, reason="done")
     case_move_stage(case=active_case, by=demo["caseworker"], to_stage=Stage.CLOSED, reason="done")
     with pytest.raises(ValidationError, match="read-only"):
