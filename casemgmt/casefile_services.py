@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 
+from . import followups
 from .access import record_model
 from .casefile import (
     Assessment,
@@ -100,6 +101,7 @@ def record_create(*, key: str, case: Case, by: User, data: dict[str, Any]):
         _validate(key, record, case)
         record.save()
         Case.objects.filter(pk=case.pk).update(updated_at=timezone.now())
+        followups.changed(f"{key}.saved", record, by=by)
         return record
 
 
@@ -116,6 +118,7 @@ def record_update(*, key: str, record, by: User, data: dict[str, Any]):
             setattr(record, name, value)
         _validate(key, record, record.case, owner_changed=owner_changed)
         record.save()
+        followups.changed(f"{key}.saved", record, by=by)
         return record
 
 
@@ -144,6 +147,7 @@ def case_screen(*, case: Case, by: User, first_contact_date: datetime.date, deci
             first_contact_date=first_contact_date, eligibility=decision, eligibility_reason=reason.strip()
         )
         case.first_contact_date, case.eligibility, case.eligibility_reason = first_contact_date, decision, reason
+        followups.changed("case.screened", case, by=by)
         to_stage = Stage.ASSESSMENT if decision == Eligibility.ACCEPT else Stage.DECLINED
         label = Eligibility(decision).label
         return _set_stage(
@@ -241,6 +245,7 @@ def assessment_record(
             answer_rows.append(row)
         AssessmentAnswer.objects.bulk_create(answer_rows)
         Case.objects.filter(pk=case.pk).update(updated_at=timezone.now())
+        followups.changed("assessment.recorded", assessment, by=by)
         return assessment
 
 
@@ -408,6 +413,7 @@ def case_exit(*, case: Case, by: User, reason: str, exited_on: datetime.date, ou
             Outcome.objects.create(
                 case=locked, recorded_by=by, kind=kind, episode=episode, due_on=add_months(exited_on, months)
             )
+        followups.changed("case.exited", locked, by=by)
         _settle_case(locked, by=by, event="exited")
         Case.objects.filter(pk=locked.pk).update(exit_reason=reason, exited_on=exited_on, closed_on=None)
         case.exit_reason, case.exited_on = reason, exited_on
@@ -437,6 +443,7 @@ def outcome_record(*, outcome: Outcome, by: User, recorded_on: datetime.date, da
             setattr(outcome, name, value)
         outcome.recorded_on = recorded_on
         outcome.save()
+        followups.changed("outcome.recorded", outcome, by=by)
         return outcome
 
 

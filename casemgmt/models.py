@@ -378,3 +378,4 @@ class SavedSearch(models.Model):
 
 
 from .casefile import *  # noqa: E402,F403  the case-file models live in casefile.py
+from .followup_models import *  # noqa: E402,F403  follow-ups and notifications (issue 9)

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import City, Organisation, Role, User
 
+from . import followups
 from .models import (
     REOPENABLE,
     AccessLog,
@@ -130,6 +131,7 @@ def case_open(
         )
         if lead is not None:
             team_member_add(case=case, by=by, user=lead, role=TeamRole.CASEWORKER, is_lead=True)
+        followups.changed("case.opened", case, by=by)
         return case
 
 
@@ -211,6 +213,7 @@ def _set_stage(case: Case, locked: Case, *, by: User, to_stage: str, reason: str
     )
     Case.objects.filter(pk=locked.pk).update(stage=to_stage, stage_changed_at=now, updated_at=now)
     case.stage, case.stage_changed_at, case.updated_at = to_stage, now, now
+    followups.changed("case.stage", case, by=by)
     return case
 
 

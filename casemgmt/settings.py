@@ -163,6 +163,9 @@ EMAIL_BACKEND = os.environ.get(
 EMAIL_HOST = os.environ.get("DJANGO_EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("DJANGO_EMAIL_PORT", "25"))
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "casemgmt@localhost")
+# Links in e-mails point here; Message-IDs use the domain (e-mail de-duplication key).
+SITE_URL = os.environ.get("DJANGO_SITE_URL", "http://127.0.0.1:8000")
+EMAIL_MESSAGE_ID_DOMAIN = os.environ.get("DJANGO_EMAIL_MESSAGE_ID_DOMAIN", "casemgmt.localhost")
 
 # --- Celery ---------------------------------------------------------------------
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:56379/0")
@@ -173,7 +176,11 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULE: dict = {}  # periodic sweeps register here as capabilities land
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "celery")
+CELERY_BEAT_SCHEDULE: dict = {
+    # follow-ups falling due are delivered within a minute; the database says what is due
+    "deliver-follow-ups": {"task": "casemgmt.tasks.deliver_follow_ups", "schedule": 60.0},
+}
 
 # --- REST API -------------------------------------------------------------------
 REST_FRAMEWORK = {

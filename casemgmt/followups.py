@@ -1,0 +1,448 @@
+"""Follow-up rules, scheduling and delivery (issue 9). See ARCHITECTURE.md, "Data flow of a reminder".
+
+Rules are registered here by key; the core's own rules are at the bottom, the apps to the right
+register theirs in `AppConfig.ready()`. Services call `changed(event, obj, by=...)` in the transaction
+of the change; `deliver_due()` and `escalate_overdue()` are what the beat task runs.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Role, User
+
+from .followup_models import (
+    OPEN_STATUSES,
+    FollowUp,
+    FollowUpRule,
+    FollowUpStatus,
+    Notification,
+    OrganisationRuleSetting,
+    Remind,
+)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Rule:
+    key: str
+    label: str
+    params: dict  # the defaults
+    remind: str = Remind.LEAD
+    # event name -> handler(obj, by, settings); events are sent by the services through `changed()`
+    events: dict[str, Callable] = field(default_factory=dict)
+    sweep: Callable | None = None  # sweep(today) for gaps, run by beat
+
+
+RULES: dict[str, Rule] = {}
+
+
+def register_rule(rule: Rule) -> Rule:
+    RULES[rule.key] = rule
+    return rule
+
+
+@dataclass(frozen=True)
+class Settings:
+    params: dict
+    remind: str
+    escalation_days: int
+    enabled: bool
+
+
+def rule_row(key: str) -> FollowUpRule:
+    """The system-wide defaults of a rule, created from the registered ones on first use."""
+    rule = RULES[key]
+    row, _created = FollowUpRule.objects.get_or_create(
+        key=key, defaults={"label": rule.label, "params": rule.params, "remind": rule.remind}
+    )
+    return row
+
+
+def settings_for(key: str, organisation_id: int) -> Settings:
+    """The organisation's own settings for a rule, falling back on the system's."""
+    row = rule_row(key)
+    own = OrganisationRuleSetting.objects.filter(rule=row, organisation_id=organisation_id).first()
+    return Settings(
+        params={**row.params, **(own.params or {})} if own else dict(row.params),
+        remind=(own.remind if own and own.remind else row.remind),
+        escalation_days=own.escalation_days if own and own.escalation_days is not None else row.escalation_days,
+        enabled=own.enabled if own and own.enabled is not None else row.enabled,
+    )
+
+
+def changed(event: str, obj, *, by: User | None = None) -> None:
+    """A service tells the rules that something changed (inside its transaction)."""
+    if event == "case.stage":
+        _settle_on_stage(obj)
+    for rule in RULES.values():
+        handler = rule.events.get(event)
+        if handler is None:
+            continue
+        case = _case_of(obj)
+        rule_settings = settings_for(rule.key, case.organisation_id)
+        if rule_settings.enabled:
+            handler(obj, by, rule_settings)
+
+
+def _settle_on_stage(case) -> None:
+    """A case that leaves the program keeps only its post-exit follow-ups; a closed or declined one none."""
+    from .models import Stage
+
+    if case.stage in (Stage.EXITED, Stage.CLOSED, Stage.DECLINED):
+        rows = FollowUp.objects.filter(case=case, status__in=OPEN_STATUSES)
+        if case.stage == Stage.EXITED:
+            rows = rows.exclude(kind="post_exit_outcome")
+        rows.update(status=FollowUpStatus.CANCELLED)
+
+
+def _case_of(obj):
+    return obj if obj.__class__.__name__ == "Case" else obj.case
+
+
+# --- Scheduling -----------------------------------------------------------------------------
+
+
+def lead_or_manager(case) -> User | None:
+    """Who answers for a case: its lead, else a manager of its organisation."""
+    from .models import CaseTeamMember
+
+    lead = CaseTeamMember.objects.filter(case=case, is_lead=True).select_related("user").first()
+    if lead is not None and lead.user.is_active:
+        return lead.user
+    return manager_of(case)
+
+
+def manager_of(case) -> User | None:
+    return (
+        User.objects.filter(
+            is_active=True, membership__organisation_id=case.organisation_id, membership__role=Role.MANAGER
+        )
+        .order_by("pk")
+        .first()
+    )
+
+
+def schedule(
+    *,
+    case,
+    kind: str,
+    due_on: datetime.date,
+    source=None,
+    holder: User | None = None,
+    remind: str = Remind.LEAD,
+    suffix: str = "",
+) -> FollowUp | None:
+    """Create the follow-up once; a second call with the same case, kind, source and date finds it."""
+    source_type = source._meta.model_name if source is not None else ""
+    source_id = source.pk if source is not None else None
+    key = f"{kind}:{case.pk}:{source_type}:{source_id or ''}:{suffix or due_on.isoformat()}"
+    assignee = holder if remind == Remind.HOLDER and holder is not None else None
+    if assignee is None:
+        assignee = manager_of(case) if remind == Remind.MANAGER else lead_or_manager(case)
+    if assignee is None:
+        log.warning("follow-up %s has nobody to remind on case %s", kind, case.pk)
+        return None
+    try:
+        with transaction.atomic():
+            row, _created = FollowUp.objects.get_or_create(
+                key=key,
+                defaults={
+                    "case": case,
+                    "kind": kind,
+                    "due_on": due_on,
+                    "assignee": assignee,
+                    "source_type": source_type,
+                    "source_id": source_id,
+                },
+            )
+    except IntegrityError:  # created at the same moment by another transaction
+        row = FollowUp.objects.get(key=key)
+    return row
+
+
+def cancel(*, case, kind: str, source=None, except_key: str | None = None) -> int:
+    rows = FollowUp.objects.filter(case=case, kind=kind, status__in=OPEN_STATUSES)
+    if source is not None:
+        rows = rows.filter(source_type=source._meta.model_name, source_id=source.pk)
+    if except_key:
+        rows = rows.exclude(key=except_key)
+    return rows.update(status=FollowUpStatus.CANCELLED)
+
+
+def complete(*, case, kind: str, by: User | None, with_: str = "", source=None) -> int:
+    """Mark open follow-ups of a kind done, naming what satisfied them."""
+    rows = FollowUp.objects.filter(case=case, kind=kind, status__in=OPEN_STATUSES)
+    if source is not None:
+        rows = rows.filter(source_type=source._meta.model_name, source_id=source.pk)
+    return rows.update(
+        status=FollowUpStatus.DONE, completed_at=timezone.now(), completed_by=by, completed_with=with_[:80]
+    )
+
+
+# --- Delivery -------------------------------------------------------------------------------
+
+
+def deliver_due(*, today: datetime.date | None = None, batch: int = 200) -> int:
+    """Claim a batch of due, undelivered follow-ups (rows other workers hold are skipped), re-check that
+    each assignee may still open the case (else the lead or a manager takes it), and create the in-app
+    notification — the exactly-once unit — then, after commit, ask for the e-mails. Returns how many."""
+    from . import access, tasks
+
+    today = today or timezone.localdate()
+    with transaction.atomic():
+        rows = list(
+            FollowUp.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(status=FollowUpStatus.PENDING, notified_at__isnull=True, due_on__lte=today)
+            .select_related("case", "assignee")
+            .order_by("due_on", "pk")[:batch]
+        )
+        if not rows:
+            return 0
+        by_user: dict[int, list[FollowUp]] = defaultdict(list)
+        for row in rows:
+            by_user[row.assignee_id].append(row)
+        for rows_of_user in by_user.values():
+            user = rows_of_user[0].assignee
+            visible = (
+                set(
+                    access.cases_visible_to(user)
+                    .filter(pk__in=[r.case_id for r in rows_of_user])
+                    .values_list("pk", flat=True)
+                )
+                if user.is_active
+                else set()
+            )
+            for row in rows_of_user:
+                if row.case_id not in visible:
+                    replacement = lead_or_manager(row.case)
+                    if replacement is None:
+                        continue
+                    row.assignee = replacement
+        now = timezone.now()
+        created = []
+        for row in rows:
+            notification, is_new = Notification.objects.get_or_create(
+                follow_up=row, user=row.assignee, purpose=Notification.Purpose.DUE
+            )
+            if is_new:
+                created.append(notification.pk)
+            row.notified_at = now
+        FollowUp.objects.bulk_update(rows, ["assignee", "notified_at"])
+        transaction.on_commit(lambda: [tasks.send_notification_email.delay(pk) for pk in created])
+    return len(rows)
+
+
+def escalate_overdue(*, today: datetime.date | None = None, batch: int = 200) -> int:
+    """Overdue by the rule's escalation delay: the manager is told, the follow-up marked escalated."""
+    from . import tasks
+
+    today = today or timezone.localdate()
+    with transaction.atomic():
+        rows = list(
+            FollowUp.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(status=FollowUpStatus.PENDING, due_on__lt=today)
+            .select_related("case")
+            .order_by("due_on", "pk")[: batch * 5]
+        )
+        escalated, created = [], []
+        for row in rows:
+            delay = settings_for(row.kind, row.case.organisation_id).escalation_days if row.kind in RULES else 7
+            if row.due_on + datetime.timedelta(days=delay) > today:
+                continue
+            manager = manager_of(row.case)
+            if manager is not None:
+                notification, is_new = Notification.objects.get_or_create(
+                    follow_up=row, user=manager, purpose=Notification.Purpose.ESCALATION
+                )
+                if is_new:
+                    created.append(notification.pk)
+            row.status, row.escalated_at = FollowUpStatus.ESCALATED, timezone.now()
+            escalated.append(row)
+            if len(escalated) >= batch:
+                break
+        FollowUp.objects.bulk_update(escalated, ["status", "escalated_at"])
+        transaction.on_commit(lambda: [tasks.send_notification_email.delay(pk) for pk in created])
+    return len(escalated)
+
+
+def send_email(notification_id: int) -> bool:
+    """At least once, de-duplicated by the notification's id (Message-ID). A case code and a link; no name."""
+    with transaction.atomic():
+        notification = (
+            Notification.objects.select_for_update()
+            .select_related("user", "follow_up__case__participant")
+            .filter(pk=notification_id)
+            .first()
+        )
+        if notification is None or notification.email_sent_at is not None or not notification.user.email:
+            return False
+        follow_up = notification.follow_up
+        code = follow_up.case.participant.case_code
+        label = RULES[follow_up.kind].label if follow_up.kind in RULES else follow_up.kind
+        link = f"{settings.SITE_URL.rstrip('/')}{reverse('case-detail', args=[follow_up.case_id])}"
+        if notification.purpose == Notification.Purpose.ESCALATION:
+            subject = _("Overdue follow-up on case %(code)s") % {"code": code}
+        else:
+            subject = _("Follow-up due on case %(code)s") % {"code": code}
+        body = _("%(what)s, due %(due)s, on case %(code)s.\n\nOpen the case: %(link)s\n") % {
+            "what": label,
+            "due": follow_up.due_on.isoformat(),
+            "code": code,
+            "link": link,
+        }
+        message = EmailMessage(
+            subject,
+            body,
+            to=[notification.user.email],
+            headers={"Message-ID": f"<notification-{notification.pk}@{settings.EMAIL_MESSAGE_ID_DOMAIN}>"},
+        )
+        message.send()
+        notification.email_sent_at = timezone.now()
+        notification.save(update_fields=["email_sent_at"])
+        return True
+
+
+# --- Reading ---------------------------------------------------------------------------------
+
+
+def follow_ups_visible_to(user: User):
+    """A user's own follow-ups; a manager's: also every open one of the organisation's cases; the lead's
+    and team caseworkers': also those of their cases."""
+    from . import access
+
+    if not (user.is_authenticated and user.is_active):
+        return FollowUp.objects.none()
+    condition = Q(assignee=user)
+    if user.role == Role.MANAGER:
+        condition |= Q(case__organisation_id=user.membership.organisation_id)
+    elif user.role == Role.CASEWORKER:
+        condition |= Q(case__in=access.cases_visible_to(user).values("pk"))
+    return FollowUp.objects.filter(condition, case__in=access.cases_visible_to(user).values("pk"))
+
+
+# --- The core's rules (handbook §6) -----------------------------------------------------------
+
+
+def _days(n) -> datetime.timedelta:
+    return datetime.timedelta(days=int(n))
+
+
+def _first_contact(case, by, rule: Settings) -> None:
+    schedule(
+        case=case, kind="first_contact", due_on=case.referral_date + _days(rule.params["days"]), remind=rule.remind
+    )
+
+
+def _first_contact_made(case, by, rule: Settings) -> None:
+    if case.first_contact_date:
+        complete(case=case, kind="first_contact", by=by, with_=f"first contact {case.first_contact_date}")
+
+
+register_rule(
+    Rule(
+        "first_contact",
+        "First contact after referral",
+        {"days": 7},
+        events={"case.opened": _first_contact, "case.screened": _first_contact_made},
+    )
+)
+
+
+def _assessment_due(case, by, rule: Settings) -> None:
+    from .models import Stage
+
+    if case.stage == Stage.ASSESSMENT:
+        due = timezone.localdate() + _days(rule.params["days"])
+        schedule(case=case, kind="initial_assessment", due_on=due, remind=rule.remind)
+
+
+def _assessed(assessment, by, rule: Settings) -> None:
+    complete(case=assessment.case, kind="initial_assessment", by=by, with_=f"assessment:{assessment.pk}")
+
+
+register_rule(
+    Rule(
+        "initial_assessment",
+        "Initial assessment after the case is accepted",
+        {"days": 14},
+        events={"case.stage": _assessment_due, "assessment.recorded": _assessed},
+    )
+)
+
+
+def _reassessment(assessment, by, rule: Settings) -> None:
+    from .casefile_services import add_months
+
+    case = assessment.case
+    complete(case=case, kind="reassessment", by=by, with_=f"assessment:{assessment.pk}")
+    months = rule.params["months"].get(assessment.risk_band)
+    if months:
+        schedule(
+            case=case,
+            kind="reassessment",
+            due_on=add_months(assessment.assessed_on, int(months)),
+            source=assessment,
+            remind=rule.remind,
+        )
+
+
+register_rule(
+    Rule(
+        "reassessment",
+        "Reassessment by risk band",
+        {"months": {"high": 3, "medium": 6, "low": 12}},
+        events={"assessment.recorded": _reassessment},
+    )
+)
+
+
+def _consent_expiry(consent, by, rule: Settings) -> None:
+    cancel(case=consent.case, kind="consent_expiry", source=consent)
+    if consent.expires_on and not consent.withdrawn_on:
+        due = consent.expires_on - _days(rule.params["days_before"])
+        schedule(case=consent.case, kind="consent_expiry", due_on=due, source=consent, remind=rule.remind)
+
+
+register_rule(
+    Rule(
+        "consent_expiry",
+        "Consent expiry",
+        {"days_before": 30},
+        events={"consent.saved": _consent_expiry},
+    )
+)
+
+
+def _post_exit(case, by, rule: Settings) -> None:
+    from .casefile import Outcome
+
+    for outcome in Outcome.objects.filter(case=case, recorded_on__isnull=True, due_on__isnull=False):
+        schedule(case=case, kind="post_exit_outcome", due_on=outcome.due_on, source=outcome, remind=rule.remind)
+
+
+def _outcome_recorded(outcome, by, rule: Settings) -> None:
+    complete(case=outcome.case, kind="post_exit_outcome", by=by, with_=f"outcome:{outcome.pk}", source=outcome)
+
+
+register_rule(
+    Rule(
+        "post_exit_outcome",
+        "Post-exit outcome follow-up (6, 12 and 24 months)",
+        {"months": [6, 12, 24]},
+        events={"case.exited": _post_exit, "outcome.recorded": _outcome_recorded},
+    )
+)

@@ -1,0 +1,21 @@
+"""Celery tasks: thin, idempotent, ids only in their arguments; the services do the work."""
+
+from celery import shared_task
+
+from . import followups
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def deliver_follow_ups() -> int:
+    """Run by beat every minute: deliver what fell due, then escalate what is long overdue."""
+    delivered = 0
+    while batch := followups.deliver_due():
+        delivered += batch
+    while followups.escalate_overdue():
+        pass
+    return delivered
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True, max_retries=5, default_retry_delay=60)
+def send_notification_email(notification_id: int) -> bool:
+    return followups.send_email(notification_id)
