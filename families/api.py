@@ -366,7 +366,7 @@ class SessionLogSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=SessionKind.choices, required=False)
     status = serializers.ChoiceField(choices=[c for c in SessionStatus.choices if c[0] != SessionStatus.PLANNED])
     duration_minutes = serializers.IntegerField(required=False, allow_null=True, min_value=5, max_value=600)
-    attendees = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, default=list)
+    attendees = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, default=None)
     summary = serializers.CharField(required=False, allow_blank=True, max_length=4000)
     confidential_notes = serializers.CharField(required=False, allow_blank=True, max_length=8000, default=None)
 
@@ -470,9 +470,11 @@ class CounsellingSessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin
         body.is_valid(raise_exception=True)
         data = dict(body.validated_data)
         notes, wanted = data.pop("confidential_notes"), data.pop("attendees")
-        attendees = list(session.engagement.members.filter(pk__in=wanted))
-        if len(attendees) != len(set(wanted)):
-            raise serializers.ValidationError({"attendees": [_("Attendees are members of this engagement.")]})
+        attendees = None
+        if wanted is not None:
+            attendees = list(session.engagement.members.filter(pk__in=wanted))
+            if len(attendees) != len(set(wanted)):
+                raise serializers.ValidationError({"attendees": [_("Attendees are members of this engagement.")]})
         services.session_log(by=request.user, data=data, attendees=attendees, confidential_notes=notes, session=session)
         return Response(self._serializer(self.get_queryset().get(pk=session.pk)).data)
 

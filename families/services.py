@@ -313,7 +313,7 @@ def session_log(
 ) -> CounsellingSession:
     """Log how a planned session went, or log one that was not planned (session None, engagement given).
 
-    `confidential_notes=None` leaves the notes as they are (an API call that does not send them)."""
+    `attendees=None` and `confidential_notes=None` leave them as they are (an API call not sending them)."""
     with pghistory.context(user=by.pk):
         if session is not None:
             session = CounsellingSession.objects.select_for_update().get(pk=session.pk)
@@ -338,6 +338,8 @@ def session_log(
             errors["kind"] = _("A family's part in a group session stays a group session.")
         if errors:
             raise ValidationError(errors)
+        if attendees is None:  # not sent: as they were
+            attendees = list(session.attendees.all()) if session.pk else []
         attendees = _check_attendees(engagement, attendees)
         if session.status == SessionStatus.ATTENDED and not attendees:
             raise ValidationError({"attendees": _("Who attended? Choose at least one family member.")})

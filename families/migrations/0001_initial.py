@@ -10,442 +10,1388 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0002_membership_history'),
-        ('casemgmt', '0009_saved_search'),
-        ('pghistory', '0007_auto_20250421_0444'),
+        ("accounts", "0002_membership_history"),
+        ("casemgmt", "0009_saved_search"),
+        ("pghistory", "0007_auto_20250421_0444"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CounsellingSession',
+            name="CounsellingSession",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('individual', 'Individual counselling'), ('family', 'Family session'), ('home_visit', 'Home visit'), ('phone', 'Phone or online'), ('group', 'Parent-network group')], max_length=10, verbose_name='type')),
-                ('starts_at', models.DateTimeField(verbose_name='date and time')),
-                ('duration_minutes', models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(5), django.core.validators.MaxValueValidator(600)], verbose_name='duration (minutes)')),
-                ('status', models.CharField(choices=[('planned', 'Planned'), ('attended', 'Attended'), ('missed', 'Missed'), ('cancelled', 'Cancelled')], default='planned', max_length=9, verbose_name='status')),
-                ('summary', models.TextField(blank=True, verbose_name='shareable summary')),
-                ('logged_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='casemgmt.case')),
-                ('recorded_by', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("individual", "Individual counselling"),
+                            ("family", "Family session"),
+                            ("home_visit", "Home visit"),
+                            ("phone", "Phone or online"),
+                            ("group", "Parent-network group"),
+                        ],
+                        max_length=10,
+                        verbose_name="type",
+                    ),
+                ),
+                ("starts_at", models.DateTimeField(verbose_name="date and time")),
+                (
+                    "duration_minutes",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(5),
+                            django.core.validators.MaxValueValidator(600),
+                        ],
+                        verbose_name="duration (minutes)",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("planned", "Planned"),
+                            ("attended", "Attended"),
+                            ("missed", "Missed"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="planned",
+                        max_length=9,
+                        verbose_name="status",
+                    ),
+                ),
+                ("summary", models.TextField(blank=True, verbose_name="shareable summary")),
+                ("logged_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="casemgmt.case"
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        editable=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-starts_at', '-pk'],
+                "ordering": ["-starts_at", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='CounsellingConfidentialNote',
+            name="CounsellingConfidentialNote",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('text', models.TextField(verbose_name='confidential notes')),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('author', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('session', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='confidential', to='families.counsellingsession')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("text", models.TextField(verbose_name="confidential notes")),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "author",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "session",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="confidential",
+                        to="families.counsellingsession",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Engagement',
+            name="Engagement",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('legal', 'Legal counsel'), ('psychological', 'Psychological counsel'), ('integration', 'Social and economic integration support'), ('parent_coaching', 'Parent coaching')], max_length=16, verbose_name='type')),
-                ('status', models.CharField(choices=[('assessment', 'First assessment'), ('active', 'Active'), ('ended', 'Ended')], default='assessment', max_length=10, verbose_name='status')),
-                ('step_plan', models.TextField(blank=True, verbose_name='step plan')),
-                ('started_on', models.DateField(verbose_name='started on')),
-                ('ended_on', models.DateField(blank=True, null=True, verbose_name='ended on')),
-                ('end_reason', models.TextField(blank=True, verbose_name='end reason')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='family_engagements', to='casemgmt.case')),
-                ('recorded_by', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("legal", "Legal counsel"),
+                            ("psychological", "Psychological counsel"),
+                            ("integration", "Social and economic integration support"),
+                            ("parent_coaching", "Parent coaching"),
+                        ],
+                        max_length=16,
+                        verbose_name="type",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("assessment", "First assessment"), ("active", "Active"), ("ended", "Ended")],
+                        default="assessment",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                ("step_plan", models.TextField(blank=True, verbose_name="step plan")),
+                ("started_on", models.DateField(verbose_name="started on")),
+                ("ended_on", models.DateField(blank=True, null=True, verbose_name="ended on")),
+                ("end_reason", models.TextField(blank=True, verbose_name="end reason")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="family_engagements",
+                        to="casemgmt.case",
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        editable=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-started_on', '-pk'],
-            },
-        ),
-        migrations.AddField(
-            model_name='counsellingsession',
-            name='engagement',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='sessions', to='families.engagement'),
-        ),
-        migrations.CreateModel(
-            name='EngagementEvent',
-            fields=[
-                ('pgh_id', models.AutoField(primary_key=True, serialize=False)),
-                ('pgh_created_at', models.DateTimeField(auto_now_add=True)),
-                ('pgh_label', models.TextField(help_text='The event label.')),
-                ('id', models.BigIntegerField()),
-                ('kind', models.CharField(choices=[('legal', 'Legal counsel'), ('psychological', 'Psychological counsel'), ('integration', 'Social and economic integration support'), ('parent_coaching', 'Parent coaching')], max_length=16, verbose_name='type')),
-                ('status', models.CharField(choices=[('assessment', 'First assessment'), ('active', 'Active'), ('ended', 'Ended')], default='assessment', max_length=10, verbose_name='status')),
-                ('step_plan', models.TextField(blank=True, verbose_name='step plan')),
-                ('started_on', models.DateField(verbose_name='started on')),
-                ('ended_on', models.DateField(blank=True, null=True, verbose_name='ended on')),
-                ('end_reason', models.TextField(blank=True, verbose_name='end reason')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('case', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', related_query_name='+', to='casemgmt.case')),
-                ('pgh_context', models.ForeignKey(db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='pghistory.context')),
-                ('pgh_obj', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='events', to='families.engagement')),
-                ('recorded_by', models.ForeignKey(db_constraint=False, editable=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', related_query_name='+', to=settings.AUTH_USER_MODEL)),
-            ],
-            options={
-                'abstract': False,
-            },
-        ),
-        migrations.CreateModel(
-            name='FamilyMember',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('given_name', models.CharField(max_length=100, verbose_name='given name')),
-                ('family_name', models.CharField(max_length=100, verbose_name='family name')),
-                ('name_arabic', models.CharField(blank=True, max_length=200, verbose_name='name in Arabic script')),
-                ('date_of_birth', models.DateField(blank=True, null=True, verbose_name='date of birth')),
-                ('age', models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MaxValueValidator(120)], verbose_name='age (when the date of birth is unknown)')),
-                ('is_minor', models.BooleanField(default=False, verbose_name='minor')),
-                ('phone', models.CharField(blank=True, max_length=40, verbose_name='phone')),
-                ('contact_note', models.CharField(blank=True, max_length=300, verbose_name='how to reach them')),
-                ('language', models.CharField(blank=True, choices=[('ar', 'Arabic (Darija)'), ('ber', 'Tamazight'), ('fr', 'French'), ('es', 'Spanish'), ('en', 'English'), ('nl', 'Dutch'), ('de', 'German')], max_length=3, verbose_name='language')),
-                ('vulnerabilities', django.contrib.postgres.fields.ArrayField(base_field=models.CharField(choices=[('returned_child', 'Child returned from a conflict zone'), ('trauma', 'Trauma'), ('disability', 'Disability'), ('illness', 'Chronic illness'), ('no_documents', 'Without identity documents'), ('stigma', 'Stigma or threats in the neighbourhood')], max_length=16), blank=True, default=list, size=None, verbose_name='vulnerabilities')),
-                ('vulnerability_note', models.TextField(blank=True, verbose_name='about the vulnerabilities')),
-                ('own_consent_given_on', models.DateField(blank=True, null=True, verbose_name='own consent given on')),
-                ('own_consent_expires_on', models.DateField(blank=True, null=True, verbose_name='own consent expires on')),
-                ('own_consent_withdrawn_on', models.DateField(blank=True, null=True, verbose_name='own consent withdrawn on')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.organisation')),
-            ],
-            options={
-                'ordering': ['family_name', 'given_name', 'pk'],
-            },
-        ),
-        migrations.AddField(
-            model_name='engagement',
-            name='members',
-            field=models.ManyToManyField(related_name='engagements', to='families.familymember', verbose_name='family members'),
-        ),
-        migrations.AddField(
-            model_name='counsellingsession',
-            name='attendees',
-            field=models.ManyToManyField(blank=True, related_name='+', to='families.familymember', verbose_name='attendees'),
-        ),
-        migrations.CreateModel(
-            name='FamilyMemberEvent',
-            fields=[
-                ('pgh_id', models.AutoField(primary_key=True, serialize=False)),
-                ('pgh_created_at', models.DateTimeField(auto_now_add=True)),
-                ('pgh_label', models.TextField(help_text='The event label.')),
-                ('id', models.BigIntegerField()),
-                ('given_name', models.CharField(max_length=100, verbose_name='given name')),
-                ('family_name', models.CharField(max_length=100, verbose_name='family name')),
-                ('name_arabic', models.CharField(blank=True, max_length=200, verbose_name='name in Arabic script')),
-                ('date_of_birth', models.DateField(blank=True, null=True, verbose_name='date of birth')),
-                ('age', models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MaxValueValidator(120)], verbose_name='age (when the date of birth is unknown)')),
-                ('is_minor', models.BooleanField(default=False, verbose_name='minor')),
-                ('phone', models.CharField(blank=True, max_length=40, verbose_name='phone')),
-                ('contact_note', models.CharField(blank=True, max_length=300, verbose_name='how to reach them')),
-                ('language', models.CharField(blank=True, choices=[('ar', 'Arabic (Darija)'), ('ber', 'Tamazight'), ('fr', 'French'), ('es', 'Spanish'), ('en', 'English'), ('nl', 'Dutch'), ('de', 'German')], max_length=3, verbose_name='language')),
-                ('vulnerabilities', django.contrib.postgres.fields.ArrayField(base_field=models.CharField(choices=[('returned_child', 'Child returned from a conflict zone'), ('trauma', 'Trauma'), ('disability', 'Disability'), ('illness', 'Chronic illness'), ('no_documents', 'Without identity documents'), ('stigma', 'Stigma or threats in the neighbourhood')], max_length=16), blank=True, default=list, size=None, verbose_name='vulnerabilities')),
-                ('vulnerability_note', models.TextField(blank=True, verbose_name='about the vulnerabilities')),
-                ('own_consent_given_on', models.DateField(blank=True, null=True, verbose_name='own consent given on')),
-                ('own_consent_expires_on', models.DateField(blank=True, null=True, verbose_name='own consent expires on')),
-                ('own_consent_withdrawn_on', models.DateField(blank=True, null=True, verbose_name='own consent withdrawn on')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('organisation', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', related_query_name='+', to='accounts.organisation')),
-                ('pgh_context', models.ForeignKey(db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='pghistory.context')),
-                ('pgh_obj', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='events', to='families.familymember')),
-            ],
-            options={
-                'abstract': False,
-            },
-        ),
-        migrations.CreateModel(
-            name='GroupSession',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=200, verbose_name='title')),
-                ('starts_at', models.DateTimeField(verbose_name='date and time')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('facilitator', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.organisation')),
-            ],
-            options={
-                'ordering': ['-starts_at', '-pk'],
-            },
-        ),
-        migrations.CreateModel(
-            name='CounsellingSessionEvent',
-            fields=[
-                ('pgh_id', models.AutoField(primary_key=True, serialize=False)),
-                ('pgh_created_at', models.DateTimeField(auto_now_add=True)),
-                ('pgh_label', models.TextField(help_text='The event label.')),
-                ('id', models.BigIntegerField()),
-                ('kind', models.CharField(choices=[('individual', 'Individual counselling'), ('family', 'Family session'), ('home_visit', 'Home visit'), ('phone', 'Phone or online'), ('group', 'Parent-network group')], max_length=10, verbose_name='type')),
-                ('starts_at', models.DateTimeField(verbose_name='date and time')),
-                ('duration_minutes', models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(5), django.core.validators.MaxValueValidator(600)], verbose_name='duration (minutes)')),
-                ('status', models.CharField(choices=[('planned', 'Planned'), ('attended', 'Attended'), ('missed', 'Missed'), ('cancelled', 'Cancelled')], default='planned', max_length=9, verbose_name='status')),
-                ('summary', models.TextField(blank=True, verbose_name='shareable summary')),
-                ('logged_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('case', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', related_query_name='+', to='casemgmt.case')),
-                ('pgh_context', models.ForeignKey(db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='pghistory.context')),
-                ('pgh_obj', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='events', to='families.counsellingsession')),
-                ('recorded_by', models.ForeignKey(db_constraint=False, editable=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', related_query_name='+', to=settings.AUTH_USER_MODEL)),
-                ('engagement', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', related_query_name='+', to='families.engagement')),
-                ('group_session', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', related_query_name='+', to='families.groupsession')),
-            ],
-            options={
-                'abstract': False,
+                "ordering": ["-started_on", "-pk"],
             },
         ),
         migrations.AddField(
-            model_name='counsellingsession',
-            name='group_session',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='family_sessions', to='families.groupsession'),
+            model_name="counsellingsession",
+            name="engagement",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="sessions", to="families.engagement"
+            ),
         ),
         migrations.CreateModel(
-            name='Household',
+            name="EngagementEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('address', models.CharField(blank=True, max_length=300, verbose_name='household address')),
-                ('situation', models.TextField(blank=True, verbose_name='household situation')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('case', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='household', to='casemgmt.case')),
-            ],
-        ),
-        migrations.CreateModel(
-            name='HouseholdEvent',
-            fields=[
-                ('pgh_id', models.AutoField(primary_key=True, serialize=False)),
-                ('pgh_created_at', models.DateTimeField(auto_now_add=True)),
-                ('pgh_label', models.TextField(help_text='The event label.')),
-                ('id', models.BigIntegerField()),
-                ('address', models.CharField(blank=True, max_length=300, verbose_name='household address')),
-                ('situation', models.TextField(blank=True, verbose_name='household situation')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('case', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', related_query_name='+', to='casemgmt.case')),
-                ('pgh_context', models.ForeignKey(db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='pghistory.context')),
-                ('pgh_obj', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='events', to='families.household')),
+                ("pgh_id", models.AutoField(primary_key=True, serialize=False)),
+                ("pgh_created_at", models.DateTimeField(auto_now_add=True)),
+                ("pgh_label", models.TextField(help_text="The event label.")),
+                ("id", models.BigIntegerField()),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("legal", "Legal counsel"),
+                            ("psychological", "Psychological counsel"),
+                            ("integration", "Social and economic integration support"),
+                            ("parent_coaching", "Parent coaching"),
+                        ],
+                        max_length=16,
+                        verbose_name="type",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("assessment", "First assessment"), ("active", "Active"), ("ended", "Ended")],
+                        default="assessment",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                ("step_plan", models.TextField(blank=True, verbose_name="step plan")),
+                ("started_on", models.DateField(verbose_name="started on")),
+                ("ended_on", models.DateField(blank=True, null=True, verbose_name="ended on")),
+                ("end_reason", models.TextField(blank=True, verbose_name="end reason")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "case",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        related_query_name="+",
+                        to="casemgmt.case",
+                    ),
+                ),
+                (
+                    "pgh_context",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="pghistory.context",
+                    ),
+                ),
+                (
+                    "pgh_obj",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="events",
+                        to="families.engagement",
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        editable=False,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        related_query_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'abstract': False,
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='HouseholdMember',
+            name="FamilyMember",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('relation', models.CharField(choices=[('mother', 'Mother'), ('father', 'Father'), ('spouse', 'Spouse'), ('sibling', 'Brother or sister'), ('child', 'Child'), ('grandparent', 'Grandparent'), ('other', 'Other relative')], max_length=12, verbose_name='relation to the participant')),
-                ('lives_with_participant', models.BooleanField(default=False, verbose_name='lives with the participant')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='casemgmt.case')),
-                ('household', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='links', to='families.household')),
-                ('member', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='links', to='families.familymember')),
-                ('recorded_by', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("given_name", models.CharField(max_length=100, verbose_name="given name")),
+                ("family_name", models.CharField(max_length=100, verbose_name="family name")),
+                ("name_arabic", models.CharField(blank=True, max_length=200, verbose_name="name in Arabic script")),
+                ("date_of_birth", models.DateField(blank=True, null=True, verbose_name="date of birth")),
+                (
+                    "age",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        null=True,
+                        validators=[django.core.validators.MaxValueValidator(120)],
+                        verbose_name="age (when the date of birth is unknown)",
+                    ),
+                ),
+                ("is_minor", models.BooleanField(default=False, verbose_name="minor")),
+                ("phone", models.CharField(blank=True, max_length=40, verbose_name="phone")),
+                ("contact_note", models.CharField(blank=True, max_length=300, verbose_name="how to reach them")),
+                (
+                    "language",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("ar", "Arabic (Darija)"),
+                            ("ber", "Tamazight"),
+                            ("fr", "French"),
+                            ("es", "Spanish"),
+                            ("en", "English"),
+                            ("nl", "Dutch"),
+                            ("de", "German"),
+                        ],
+                        max_length=3,
+                        verbose_name="language",
+                    ),
+                ),
+                (
+                    "vulnerabilities",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.CharField(
+                            choices=[
+                                ("returned_child", "Child returned from a conflict zone"),
+                                ("trauma", "Trauma"),
+                                ("disability", "Disability"),
+                                ("illness", "Chronic illness"),
+                                ("no_documents", "Without identity documents"),
+                                ("stigma", "Stigma or threats in the neighbourhood"),
+                            ],
+                            max_length=16,
+                        ),
+                        blank=True,
+                        default=list,
+                        size=None,
+                        verbose_name="vulnerabilities",
+                    ),
+                ),
+                ("vulnerability_note", models.TextField(blank=True, verbose_name="about the vulnerabilities")),
+                ("own_consent_given_on", models.DateField(blank=True, null=True, verbose_name="own consent given on")),
+                (
+                    "own_consent_expires_on",
+                    models.DateField(blank=True, null=True, verbose_name="own consent expires on"),
+                ),
+                (
+                    "own_consent_withdrawn_on",
+                    models.DateField(blank=True, null=True, verbose_name="own consent withdrawn on"),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="accounts.organisation"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['pk'],
+                "ordering": ["family_name", "given_name", "pk"],
+            },
+        ),
+        migrations.AddField(
+            model_name="engagement",
+            name="members",
+            field=models.ManyToManyField(
+                related_name="engagements", to="families.familymember", verbose_name="family members"
+            ),
+        ),
+        migrations.AddField(
+            model_name="counsellingsession",
+            name="attendees",
+            field=models.ManyToManyField(
+                blank=True, related_name="+", to="families.familymember", verbose_name="attendees"
+            ),
+        ),
+        migrations.CreateModel(
+            name="FamilyMemberEvent",
+            fields=[
+                ("pgh_id", models.AutoField(primary_key=True, serialize=False)),
+                ("pgh_created_at", models.DateTimeField(auto_now_add=True)),
+                ("pgh_label", models.TextField(help_text="The event label.")),
+                ("id", models.BigIntegerField()),
+                ("given_name", models.CharField(max_length=100, verbose_name="given name")),
+                ("family_name", models.CharField(max_length=100, verbose_name="family name")),
+                ("name_arabic", models.CharField(blank=True, max_length=200, verbose_name="name in Arabic script")),
+                ("date_of_birth", models.DateField(blank=True, null=True, verbose_name="date of birth")),
+                (
+                    "age",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        null=True,
+                        validators=[django.core.validators.MaxValueValidator(120)],
+                        verbose_name="age (when the date of birth is unknown)",
+                    ),
+                ),
+                ("is_minor", models.BooleanField(default=False, verbose_name="minor")),
+                ("phone", models.CharField(blank=True, max_length=40, verbose_name="phone")),
+                ("contact_note", models.CharField(blank=True, max_length=300, verbose_name="how to reach them")),
+                (
+                    "language",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("ar", "Arabic (Darija)"),
+                            ("ber", "Tamazight"),
+                            ("fr", "French"),
+                            ("es", "Spanish"),
+                            ("en", "English"),
+                            ("nl", "Dutch"),
+                            ("de", "German"),
+                        ],
+                        max_length=3,
+                        verbose_name="language",
+                    ),
+                ),
+                (
+                    "vulnerabilities",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.CharField(
+                            choices=[
+                                ("returned_child", "Child returned from a conflict zone"),
+                                ("trauma", "Trauma"),
+                                ("disability", "Disability"),
+                                ("illness", "Chronic illness"),
+                                ("no_documents", "Without identity documents"),
+                                ("stigma", "Stigma or threats in the neighbourhood"),
+                            ],
+                            max_length=16,
+                        ),
+                        blank=True,
+                        default=list,
+                        size=None,
+                        verbose_name="vulnerabilities",
+                    ),
+                ),
+                ("vulnerability_note", models.TextField(blank=True, verbose_name="about the vulnerabilities")),
+                ("own_consent_given_on", models.DateField(blank=True, null=True, verbose_name="own consent given on")),
+                (
+                    "own_consent_expires_on",
+                    models.DateField(blank=True, null=True, verbose_name="own consent expires on"),
+                ),
+                (
+                    "own_consent_withdrawn_on",
+                    models.DateField(blank=True, null=True, verbose_name="own consent withdrawn on"),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        related_query_name="+",
+                        to="accounts.organisation",
+                    ),
+                ),
+                (
+                    "pgh_context",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="pghistory.context",
+                    ),
+                ),
+                (
+                    "pgh_obj",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="events",
+                        to="families.familymember",
+                    ),
+                ),
+            ],
+            options={
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='HouseholdMemberEvent',
+            name="GroupSession",
             fields=[
-                ('pgh_id', models.AutoField(primary_key=True, serialize=False)),
-                ('pgh_created_at', models.DateTimeField(auto_now_add=True)),
-                ('pgh_label', models.TextField(help_text='The event label.')),
-                ('id', models.BigIntegerField()),
-                ('relation', models.CharField(choices=[('mother', 'Mother'), ('father', 'Father'), ('spouse', 'Spouse'), ('sibling', 'Brother or sister'), ('child', 'Child'), ('grandparent', 'Grandparent'), ('other', 'Other relative')], max_length=12, verbose_name='relation to the participant')),
-                ('lives_with_participant', models.BooleanField(default=False, verbose_name='lives with the participant')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('case', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', related_query_name='+', to='casemgmt.case')),
-                ('household', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', related_query_name='+', to='families.household')),
-                ('member', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', related_query_name='+', to='families.familymember')),
-                ('pgh_context', models.ForeignKey(db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='pghistory.context')),
-                ('pgh_obj', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='events', to='families.householdmember')),
-                ('recorded_by', models.ForeignKey(db_constraint=False, editable=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', related_query_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("title", models.CharField(max_length=200, verbose_name="title")),
+                ("starts_at", models.DateTimeField(verbose_name="date and time")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "facilitator",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="accounts.organisation"
+                    ),
+                ),
             ],
             options={
-                'abstract': False,
+                "ordering": ["-starts_at", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='SupportEntry',
+            name="CounsellingSessionEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('food', 'Food parcel'), ('cash', 'Cash grant'), ('school', 'School supplies or fees'), ('rent', 'Rent'), ('transport', 'Transport'), ('other', 'Other')], max_length=10, verbose_name='kind')),
-                ('amount', models.DecimalField(blank=True, decimal_places=2, max_digits=10, null=True, validators=[django.core.validators.MinValueValidator(0)], verbose_name='amount (MAD)')),
-                ('given_on', models.DateField(verbose_name='given on')),
-                ('note', models.CharField(blank=True, max_length=300, verbose_name='note')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='casemgmt.case')),
-                ('engagement', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='support', to='families.engagement')),
-                ('recorded_by', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("pgh_id", models.AutoField(primary_key=True, serialize=False)),
+                ("pgh_created_at", models.DateTimeField(auto_now_add=True)),
+                ("pgh_label", models.TextField(help_text="The event label.")),
+                ("id", models.BigIntegerField()),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("individual", "Individual counselling"),
+                            ("family", "Family session"),
+                            ("home_visit", "Home visit"),
+                            ("phone", "Phone or online"),
+                            ("group", "Parent-network group"),
+                        ],
+                        max_length=10,
+                        verbose_name="type",
+                    ),
+                ),
+                ("starts_at", models.DateTimeField(verbose_name="date and time")),
+                (
+                    "duration_minutes",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(5),
+                            django.core.validators.MaxValueValidator(600),
+                        ],
+                        verbose_name="duration (minutes)",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("planned", "Planned"),
+                            ("attended", "Attended"),
+                            ("missed", "Missed"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="planned",
+                        max_length=9,
+                        verbose_name="status",
+                    ),
+                ),
+                ("summary", models.TextField(blank=True, verbose_name="shareable summary")),
+                ("logged_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "case",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        related_query_name="+",
+                        to="casemgmt.case",
+                    ),
+                ),
+                (
+                    "pgh_context",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="pghistory.context",
+                    ),
+                ),
+                (
+                    "pgh_obj",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="events",
+                        to="families.counsellingsession",
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        editable=False,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        related_query_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "engagement",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        related_query_name="+",
+                        to="families.engagement",
+                    ),
+                ),
+                (
+                    "group_session",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        related_query_name="+",
+                        to="families.groupsession",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'support given',
-                'ordering': ['-given_on', '-pk'],
+                "abstract": False,
+            },
+        ),
+        migrations.AddField(
+            model_name="counsellingsession",
+            name="group_session",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="family_sessions",
+                to="families.groupsession",
+            ),
+        ),
+        migrations.CreateModel(
+            name="Household",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("address", models.CharField(blank=True, max_length=300, verbose_name="household address")),
+                ("situation", models.TextField(blank=True, verbose_name="household situation")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "case",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="household", to="casemgmt.case"
+                    ),
+                ),
+            ],
+        ),
+        migrations.CreateModel(
+            name="HouseholdEvent",
+            fields=[
+                ("pgh_id", models.AutoField(primary_key=True, serialize=False)),
+                ("pgh_created_at", models.DateTimeField(auto_now_add=True)),
+                ("pgh_label", models.TextField(help_text="The event label.")),
+                ("id", models.BigIntegerField()),
+                ("address", models.CharField(blank=True, max_length=300, verbose_name="household address")),
+                ("situation", models.TextField(blank=True, verbose_name="household situation")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "case",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        related_query_name="+",
+                        to="casemgmt.case",
+                    ),
+                ),
+                (
+                    "pgh_context",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="pghistory.context",
+                    ),
+                ),
+                (
+                    "pgh_obj",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="events",
+                        to="families.household",
+                    ),
+                ),
+            ],
+            options={
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='SupportEntryEvent',
+            name="HouseholdMember",
             fields=[
-                ('pgh_id', models.AutoField(primary_key=True, serialize=False)),
-                ('pgh_created_at', models.DateTimeField(auto_now_add=True)),
-                ('pgh_label', models.TextField(help_text='The event label.')),
-                ('id', models.BigIntegerField()),
-                ('kind', models.CharField(choices=[('food', 'Food parcel'), ('cash', 'Cash grant'), ('school', 'School supplies or fees'), ('rent', 'Rent'), ('transport', 'Transport'), ('other', 'Other')], max_length=10, verbose_name='kind')),
-                ('amount', models.DecimalField(blank=True, decimal_places=2, max_digits=10, null=True, validators=[django.core.validators.MinValueValidator(0)], verbose_name='amount (MAD)')),
-                ('given_on', models.DateField(verbose_name='given on')),
-                ('note', models.CharField(blank=True, max_length=300, verbose_name='note')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('case', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', related_query_name='+', to='casemgmt.case')),
-                ('engagement', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', related_query_name='+', to='families.engagement')),
-                ('pgh_context', models.ForeignKey(db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='pghistory.context')),
-                ('pgh_obj', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='events', to='families.supportentry')),
-                ('recorded_by', models.ForeignKey(db_constraint=False, editable=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', related_query_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "relation",
+                    models.CharField(
+                        choices=[
+                            ("mother", "Mother"),
+                            ("father", "Father"),
+                            ("spouse", "Spouse"),
+                            ("sibling", "Brother or sister"),
+                            ("child", "Child"),
+                            ("grandparent", "Grandparent"),
+                            ("other", "Other relative"),
+                        ],
+                        max_length=12,
+                        verbose_name="relation to the participant",
+                    ),
+                ),
+                (
+                    "lives_with_participant",
+                    models.BooleanField(default=False, verbose_name="lives with the participant"),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="casemgmt.case"
+                    ),
+                ),
+                (
+                    "household",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="links", to="families.household"
+                    ),
+                ),
+                (
+                    "member",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="links", to="families.familymember"
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        editable=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'abstract': False,
+                "ordering": ["pk"],
             },
         ),
         migrations.CreateModel(
-            name='SupportReferral',
+            name="HouseholdMemberEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('service', models.CharField(choices=[('legal_aid', 'Legal aid'), ('health', 'Health'), ('schooling', 'Schooling'), ('housing', 'Housing'), ('benefits', 'Benefits')], max_length=10, verbose_name='service')),
-                ('provider', models.CharField(max_length=200, verbose_name='provider')),
-                ('referred_on', models.DateField(verbose_name='referred on')),
-                ('status', models.CharField(choices=[('referred', 'Referred'), ('in_progress', 'In progress'), ('completed', 'Completed'), ('declined', 'Declined')], default='referred', max_length=11, verbose_name='status')),
-                ('outcome', models.TextField(blank=True, verbose_name='outcome')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='casemgmt.case')),
-                ('engagement', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='referrals', to='families.engagement')),
-                ('recorded_by', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("pgh_id", models.AutoField(primary_key=True, serialize=False)),
+                ("pgh_created_at", models.DateTimeField(auto_now_add=True)),
+                ("pgh_label", models.TextField(help_text="The event label.")),
+                ("id", models.BigIntegerField()),
+                (
+                    "relation",
+                    models.CharField(
+                        choices=[
+                            ("mother", "Mother"),
+                            ("father", "Father"),
+                            ("spouse", "Spouse"),
+                            ("sibling", "Brother or sister"),
+                            ("child", "Child"),
+                            ("grandparent", "Grandparent"),
+                            ("other", "Other relative"),
+                        ],
+                        max_length=12,
+                        verbose_name="relation to the participant",
+                    ),
+                ),
+                (
+                    "lives_with_participant",
+                    models.BooleanField(default=False, verbose_name="lives with the participant"),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "case",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        related_query_name="+",
+                        to="casemgmt.case",
+                    ),
+                ),
+                (
+                    "household",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        related_query_name="+",
+                        to="families.household",
+                    ),
+                ),
+                (
+                    "member",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        related_query_name="+",
+                        to="families.familymember",
+                    ),
+                ),
+                (
+                    "pgh_context",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="pghistory.context",
+                    ),
+                ),
+                (
+                    "pgh_obj",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="events",
+                        to="families.householdmember",
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        editable=False,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        related_query_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-referred_on', '-pk'],
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='SupportReferralEvent',
+            name="SupportEntry",
             fields=[
-                ('pgh_id', models.AutoField(primary_key=True, serialize=False)),
-                ('pgh_created_at', models.DateTimeField(auto_now_add=True)),
-                ('pgh_label', models.TextField(help_text='The event label.')),
-                ('id', models.BigIntegerField()),
-                ('service', models.CharField(choices=[('legal_aid', 'Legal aid'), ('health', 'Health'), ('schooling', 'Schooling'), ('housing', 'Housing'), ('benefits', 'Benefits')], max_length=10, verbose_name='service')),
-                ('provider', models.CharField(max_length=200, verbose_name='provider')),
-                ('referred_on', models.DateField(verbose_name='referred on')),
-                ('status', models.CharField(choices=[('referred', 'Referred'), ('in_progress', 'In progress'), ('completed', 'Completed'), ('declined', 'Declined')], default='referred', max_length=11, verbose_name='status')),
-                ('outcome', models.TextField(blank=True, verbose_name='outcome')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('case', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', related_query_name='+', to='casemgmt.case')),
-                ('engagement', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', related_query_name='+', to='families.engagement')),
-                ('pgh_context', models.ForeignKey(db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='pghistory.context')),
-                ('pgh_obj', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='events', to='families.supportreferral')),
-                ('recorded_by', models.ForeignKey(db_constraint=False, editable=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', related_query_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("food", "Food parcel"),
+                            ("cash", "Cash grant"),
+                            ("school", "School supplies or fees"),
+                            ("rent", "Rent"),
+                            ("transport", "Transport"),
+                            ("other", "Other"),
+                        ],
+                        max_length=10,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "amount",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        max_digits=10,
+                        null=True,
+                        validators=[django.core.validators.MinValueValidator(0)],
+                        verbose_name="amount (MAD)",
+                    ),
+                ),
+                ("given_on", models.DateField(verbose_name="given on")),
+                ("note", models.CharField(blank=True, max_length=300, verbose_name="note")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="casemgmt.case"
+                    ),
+                ),
+                (
+                    "engagement",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="support", to="families.engagement"
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        editable=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'abstract': False,
+                "verbose_name": "support given",
+                "ordering": ["-given_on", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='EngagementCounsellor',
+            name="SupportEntryEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('assigned_at', models.DateTimeField(auto_now_add=True)),
-                ('counsellor', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='family_engagements', to=settings.AUTH_USER_MODEL)),
-                ('engagement', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='assignments', to='families.engagement')),
+                ("pgh_id", models.AutoField(primary_key=True, serialize=False)),
+                ("pgh_created_at", models.DateTimeField(auto_now_add=True)),
+                ("pgh_label", models.TextField(help_text="The event label.")),
+                ("id", models.BigIntegerField()),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("food", "Food parcel"),
+                            ("cash", "Cash grant"),
+                            ("school", "School supplies or fees"),
+                            ("rent", "Rent"),
+                            ("transport", "Transport"),
+                            ("other", "Other"),
+                        ],
+                        max_length=10,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "amount",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        max_digits=10,
+                        null=True,
+                        validators=[django.core.validators.MinValueValidator(0)],
+                        verbose_name="amount (MAD)",
+                    ),
+                ),
+                ("given_on", models.DateField(verbose_name="given on")),
+                ("note", models.CharField(blank=True, max_length=300, verbose_name="note")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "case",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        related_query_name="+",
+                        to="casemgmt.case",
+                    ),
+                ),
+                (
+                    "engagement",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        related_query_name="+",
+                        to="families.engagement",
+                    ),
+                ),
+                (
+                    "pgh_context",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="pghistory.context",
+                    ),
+                ),
+                (
+                    "pgh_obj",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="events",
+                        to="families.supportentry",
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        editable=False,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        related_query_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('engagement', 'counsellor'), name='one_row_per_engagement_counsellor')],
+                "abstract": False,
+            },
+        ),
+        migrations.CreateModel(
+            name="SupportReferral",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "service",
+                    models.CharField(
+                        choices=[
+                            ("legal_aid", "Legal aid"),
+                            ("health", "Health"),
+                            ("schooling", "Schooling"),
+                            ("housing", "Housing"),
+                            ("benefits", "Benefits"),
+                        ],
+                        max_length=10,
+                        verbose_name="service",
+                    ),
+                ),
+                ("provider", models.CharField(max_length=200, verbose_name="provider")),
+                ("referred_on", models.DateField(verbose_name="referred on")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("referred", "Referred"),
+                            ("in_progress", "In progress"),
+                            ("completed", "Completed"),
+                            ("declined", "Declined"),
+                        ],
+                        default="referred",
+                        max_length=11,
+                        verbose_name="status",
+                    ),
+                ),
+                ("outcome", models.TextField(blank=True, verbose_name="outcome")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="casemgmt.case"
+                    ),
+                ),
+                (
+                    "engagement",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="referrals", to="families.engagement"
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        editable=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+            ],
+            options={
+                "ordering": ["-referred_on", "-pk"],
+            },
+        ),
+        migrations.CreateModel(
+            name="SupportReferralEvent",
+            fields=[
+                ("pgh_id", models.AutoField(primary_key=True, serialize=False)),
+                ("pgh_created_at", models.DateTimeField(auto_now_add=True)),
+                ("pgh_label", models.TextField(help_text="The event label.")),
+                ("id", models.BigIntegerField()),
+                (
+                    "service",
+                    models.CharField(
+                        choices=[
+                            ("legal_aid", "Legal aid"),
+                            ("health", "Health"),
+                            ("schooling", "Schooling"),
+                            ("housing", "Housing"),
+                            ("benefits", "Benefits"),
+                        ],
+                        max_length=10,
+                        verbose_name="service",
+                    ),
+                ),
+                ("provider", models.CharField(max_length=200, verbose_name="provider")),
+                ("referred_on", models.DateField(verbose_name="referred on")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("referred", "Referred"),
+                            ("in_progress", "In progress"),
+                            ("completed", "Completed"),
+                            ("declined", "Declined"),
+                        ],
+                        default="referred",
+                        max_length=11,
+                        verbose_name="status",
+                    ),
+                ),
+                ("outcome", models.TextField(blank=True, verbose_name="outcome")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "case",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        related_query_name="+",
+                        to="casemgmt.case",
+                    ),
+                ),
+                (
+                    "engagement",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        related_query_name="+",
+                        to="families.engagement",
+                    ),
+                ),
+                (
+                    "pgh_context",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="pghistory.context",
+                    ),
+                ),
+                (
+                    "pgh_obj",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="events",
+                        to="families.supportreferral",
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        editable=False,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        related_query_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+            ],
+            options={
+                "abstract": False,
+            },
+        ),
+        migrations.CreateModel(
+            name="EngagementCounsellor",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("assigned_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "counsellor",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="family_engagements",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "engagement",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="assignments",
+                        to="families.engagement",
+                    ),
+                ),
+            ],
+            options={
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("engagement", "counsellor"), name="one_row_per_engagement_counsellor"
+                    )
+                ],
             },
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='familymember',
-            trigger=pgtrigger.compiler.Trigger(name='insert_insert', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "families_familymemberevent" ("age", "contact_note", "created_at", "date_of_birth", "family_name", "given_name", "id", "is_minor", "language", "name_arabic", "organisation_id", "own_consent_expires_on", "own_consent_given_on", "own_consent_withdrawn_on", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "phone", "updated_at", "vulnerabilities", "vulnerability_note") VALUES (NEW."age", NEW."contact_note", NEW."created_at", NEW."date_of_birth", NEW."family_name", NEW."given_name", NEW."id", NEW."is_minor", NEW."language", NEW."name_arabic", NEW."organisation_id", NEW."own_consent_expires_on", NEW."own_consent_given_on", NEW."own_consent_withdrawn_on", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."phone", NEW."updated_at", NEW."vulnerabilities", NEW."vulnerability_note"); RETURN NULL;', hash='492f7535b974070ecf1cf8542c6fed42efb4608e', operation='INSERT', pgid='pgtrigger_insert_insert_c4154', table='families_familymember', when='AFTER')),
+            model_name="familymember",
+            trigger=pgtrigger.compiler.Trigger(
+                name="insert_insert",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='INSERT INTO "families_familymemberevent" ("age", "contact_note", "created_at", "date_of_birth", "family_name", "given_name", "id", "is_minor", "language", "name_arabic", "organisation_id", "own_consent_expires_on", "own_consent_given_on", "own_consent_withdrawn_on", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "phone", "updated_at", "vulnerabilities", "vulnerability_note") VALUES (NEW."age", NEW."contact_note", NEW."created_at", NEW."date_of_birth", NEW."family_name", NEW."given_name", NEW."id", NEW."is_minor", NEW."language", NEW."name_arabic", NEW."organisation_id", NEW."own_consent_expires_on", NEW."own_consent_given_on", NEW."own_consent_withdrawn_on", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."phone", NEW."updated_at", NEW."vulnerabilities", NEW."vulnerability_note"); RETURN NULL;',
+                    hash="492f7535b974070ecf1cf8542c6fed42efb4608e",
+                    operation="INSERT",
+                    pgid="pgtrigger_insert_insert_c4154",
+                    table="families_familymember",
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='familymember',
-            trigger=pgtrigger.compiler.Trigger(name='update_update', sql=pgtrigger.compiler.UpsertTriggerSql(condition='WHEN (OLD.* IS DISTINCT FROM NEW.*)', func='INSERT INTO "families_familymemberevent" ("age", "contact_note", "created_at", "date_of_birth", "family_name", "given_name", "id", "is_minor", "language", "name_arabic", "organisation_id", "own_consent_expires_on", "own_consent_given_on", "own_consent_withdrawn_on", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "phone", "updated_at", "vulnerabilities", "vulnerability_note") VALUES (NEW."age", NEW."contact_note", NEW."created_at", NEW."date_of_birth", NEW."family_name", NEW."given_name", NEW."id", NEW."is_minor", NEW."language", NEW."name_arabic", NEW."organisation_id", NEW."own_consent_expires_on", NEW."own_consent_given_on", NEW."own_consent_withdrawn_on", _pgh_attach_context(), NOW(), \'update\', NEW."id", NEW."phone", NEW."updated_at", NEW."vulnerabilities", NEW."vulnerability_note"); RETURN NULL;', hash='9c94bd70a06cfce7f7908336e489868d06b81967', operation='UPDATE', pgid='pgtrigger_update_update_0ee8b', table='families_familymember', when='AFTER')),
+            model_name="familymember",
+            trigger=pgtrigger.compiler.Trigger(
+                name="update_update",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    condition="WHEN (OLD.* IS DISTINCT FROM NEW.*)",
+                    func='INSERT INTO "families_familymemberevent" ("age", "contact_note", "created_at", "date_of_birth", "family_name", "given_name", "id", "is_minor", "language", "name_arabic", "organisation_id", "own_consent_expires_on", "own_consent_given_on", "own_consent_withdrawn_on", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "phone", "updated_at", "vulnerabilities", "vulnerability_note") VALUES (NEW."age", NEW."contact_note", NEW."created_at", NEW."date_of_birth", NEW."family_name", NEW."given_name", NEW."id", NEW."is_minor", NEW."language", NEW."name_arabic", NEW."organisation_id", NEW."own_consent_expires_on", NEW."own_consent_given_on", NEW."own_consent_withdrawn_on", _pgh_attach_context(), NOW(), \'update\', NEW."id", NEW."phone", NEW."updated_at", NEW."vulnerabilities", NEW."vulnerability_note"); RETURN NULL;',
+                    hash="9c94bd70a06cfce7f7908336e489868d06b81967",
+                    operation="UPDATE",
+                    pgid="pgtrigger_update_update_0ee8b",
+                    table="families_familymember",
+                    when="AFTER",
+                ),
+            ),
         ),
         migrations.AddConstraint(
-            model_name='engagement',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'ended'), _negated=True), ('ended_on__isnull', False), _connector='OR'), name='ended_engagement_has_end_date'),
+            model_name="engagement",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status", "ended"), _negated=True), ("ended_on__isnull", False), _connector="OR"
+                ),
+                name="ended_engagement_has_end_date",
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='engagement',
-            trigger=pgtrigger.compiler.Trigger(name='insert_insert', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "families_engagementevent" ("case_id", "created_at", "end_reason", "ended_on", "id", "kind", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "recorded_by_id", "started_on", "status", "step_plan", "updated_at") VALUES (NEW."case_id", NEW."created_at", NEW."end_reason", NEW."ended_on", NEW."id", NEW."kind", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."recorded_by_id", NEW."started_on", NEW."status", NEW."step_plan", NEW."updated_at"); RETURN NULL;', hash='cf66c696794d5001035cf8bf599e7047af253312', operation='INSERT', pgid='pgtrigger_insert_insert_81aaa', table='families_engagement', when='AFTER')),
+            model_name="engagement",
+            trigger=pgtrigger.compiler.Trigger(
+                name="insert_insert",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='INSERT INTO "families_engagementevent" ("case_id", "created_at", "end_reason", "ended_on", "id", "kind", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "recorded_by_id", "started_on", "status", "step_plan", "updated_at") VALUES (NEW."case_id", NEW."created_at", NEW."end_reason", NEW."ended_on", NEW."id", NEW."kind", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."recorded_by_id", NEW."started_on", NEW."status", NEW."step_plan", NEW."updated_at"); RETURN NULL;',
+                    hash="cf66c696794d5001035cf8bf599e7047af253312",
+                    operation="INSERT",
+                    pgid="pgtrigger_insert_insert_81aaa",
+                    table="families_engagement",
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='engagement',
-            trigger=pgtrigger.compiler.Trigger(name='update_update', sql=pgtrigger.compiler.UpsertTriggerSql(condition='WHEN (OLD.* IS DISTINCT FROM NEW.*)', func='INSERT INTO "families_engagementevent" ("case_id", "created_at", "end_reason", "ended_on", "id", "kind", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "recorded_by_id", "started_on", "status", "step_plan", "updated_at") VALUES (NEW."case_id", NEW."created_at", NEW."end_reason", NEW."ended_on", NEW."id", NEW."kind", _pgh_attach_context(), NOW(), \'update\', NEW."id", NEW."recorded_by_id", NEW."started_on", NEW."status", NEW."step_plan", NEW."updated_at"); RETURN NULL;', hash='27c9777725990471eb58d7dff0a2c758df839788', operation='UPDATE', pgid='pgtrigger_update_update_2b24e', table='families_engagement', when='AFTER')),
+            model_name="engagement",
+            trigger=pgtrigger.compiler.Trigger(
+                name="update_update",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    condition="WHEN (OLD.* IS DISTINCT FROM NEW.*)",
+                    func='INSERT INTO "families_engagementevent" ("case_id", "created_at", "end_reason", "ended_on", "id", "kind", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "recorded_by_id", "started_on", "status", "step_plan", "updated_at") VALUES (NEW."case_id", NEW."created_at", NEW."end_reason", NEW."ended_on", NEW."id", NEW."kind", _pgh_attach_context(), NOW(), \'update\', NEW."id", NEW."recorded_by_id", NEW."started_on", NEW."status", NEW."step_plan", NEW."updated_at"); RETURN NULL;',
+                    hash="27c9777725990471eb58d7dff0a2c758df839788",
+                    operation="UPDATE",
+                    pgid="pgtrigger_update_update_2b24e",
+                    table="families_engagement",
+                    when="AFTER",
+                ),
+            ),
         ),
         migrations.AddIndex(
-            model_name='counsellingsession',
-            index=models.Index(fields=['case', '-starts_at'], name='families_co_case_id_4adb7e_idx'),
+            model_name="counsellingsession",
+            index=models.Index(fields=["case", "-starts_at"], name="families_co_case_id_4adb7e_idx"),
         ),
         migrations.AddIndex(
-            model_name='counsellingsession',
-            index=models.Index(fields=['engagement', 'status'], name='families_co_engagem_b91745_idx'),
+            model_name="counsellingsession",
+            index=models.Index(fields=["engagement", "status"], name="families_co_engagem_b91745_idx"),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='counsellingsession',
-            trigger=pgtrigger.compiler.Trigger(name='insert_insert', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "families_counsellingsessionevent" ("case_id", "created_at", "duration_minutes", "engagement_id", "group_session_id", "id", "kind", "logged_at", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "recorded_by_id", "starts_at", "status", "summary", "updated_at") VALUES (NEW."case_id", NEW."created_at", NEW."duration_minutes", NEW."engagement_id", NEW."group_session_id", NEW."id", NEW."kind", NEW."logged_at", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."recorded_by_id", NEW."starts_at", NEW."status", NEW."summary", NEW."updated_at"); RETURN NULL;', hash='e0e6e4678bb6e8a2ecd7379a4384719dbef900b4', operation='INSERT', pgid='pgtrigger_insert_insert_c4d27', table='families_counsellingsession', when='AFTER')),
+            model_name="counsellingsession",
+            trigger=pgtrigger.compiler.Trigger(
+                name="insert_insert",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='INSERT INTO "families_counsellingsessionevent" ("case_id", "created_at", "duration_minutes", "engagement_id", "group_session_id", "id", "kind", "logged_at", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "recorded_by_id", "starts_at", "status", "summary", "updated_at") VALUES (NEW."case_id", NEW."created_at", NEW."duration_minutes", NEW."engagement_id", NEW."group_session_id", NEW."id", NEW."kind", NEW."logged_at", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."recorded_by_id", NEW."starts_at", NEW."status", NEW."summary", NEW."updated_at"); RETURN NULL;',
+                    hash="e0e6e4678bb6e8a2ecd7379a4384719dbef900b4",
+                    operation="INSERT",
+                    pgid="pgtrigger_insert_insert_c4d27",
+                    table="families_counsellingsession",
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='counsellingsession',
-            trigger=pgtrigger.compiler.Trigger(name='update_update', sql=pgtrigger.compiler.UpsertTriggerSql(condition='WHEN (OLD.* IS DISTINCT FROM NEW.*)', func='INSERT INTO "families_counsellingsessionevent" ("case_id", "created_at", "duration_minutes", "engagement_id", "group_session_id", "id", "kind", "logged_at", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "recorded_by_id", "starts_at", "status", "summary", "updated_at") VALUES (NEW."case_id", NEW."created_at", NEW."duration_minutes", NEW."engagement_id", NEW."group_session_id", NEW."id", NEW."kind", NEW."logged_at", _pgh_attach_context(), NOW(), \'update\', NEW."id", NEW."recorded_by_id", NEW."starts_at", NEW."status", NEW."summary", NEW."updated_at"); RETURN NULL;', hash='0e085c2aa310edc3cd08b2efaeb60ca18d854114', operation='UPDATE', pgid='pgtrigger_update_update_17db5', table='families_counsellingsession', when='AFTER')),
+            model_name="counsellingsession",
+            trigger=pgtrigger.compiler.Trigger(
+                name="update_update",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    condition="WHEN (OLD.* IS DISTINCT FROM NEW.*)",
+                    func='INSERT INTO "families_counsellingsessionevent" ("case_id", "created_at", "duration_minutes", "engagement_id", "group_session_id", "id", "kind", "logged_at", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "recorded_by_id", "starts_at", "status", "summary", "updated_at") VALUES (NEW."case_id", NEW."created_at", NEW."duration_minutes", NEW."engagement_id", NEW."group_session_id", NEW."id", NEW."kind", NEW."logged_at", _pgh_attach_context(), NOW(), \'update\', NEW."id", NEW."recorded_by_id", NEW."starts_at", NEW."status", NEW."summary", NEW."updated_at"); RETURN NULL;',
+                    hash="0e085c2aa310edc3cd08b2efaeb60ca18d854114",
+                    operation="UPDATE",
+                    pgid="pgtrigger_update_update_17db5",
+                    table="families_counsellingsession",
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='household',
-            trigger=pgtrigger.compiler.Trigger(name='insert_insert', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "families_householdevent" ("address", "case_id", "created_at", "id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "situation", "updated_at") VALUES (NEW."address", NEW."case_id", NEW."created_at", NEW."id", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."situation", NEW."updated_at"); RETURN NULL;', hash='8234f219b2c42569d7bc8dfd72404ce79cb44c6d', operation='INSERT', pgid='pgtrigger_insert_insert_42e4d', table='families_household', when='AFTER')),
+            model_name="household",
+            trigger=pgtrigger.compiler.Trigger(
+                name="insert_insert",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='INSERT INTO "families_householdevent" ("address", "case_id", "created_at", "id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "situation", "updated_at") VALUES (NEW."address", NEW."case_id", NEW."created_at", NEW."id", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."situation", NEW."updated_at"); RETURN NULL;',
+                    hash="8234f219b2c42569d7bc8dfd72404ce79cb44c6d",
+                    operation="INSERT",
+                    pgid="pgtrigger_insert_insert_42e4d",
+                    table="families_household",
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='household',
-            trigger=pgtrigger.compiler.Trigger(name='update_update', sql=pgtrigger.compiler.UpsertTriggerSql(condition='WHEN (OLD.* IS DISTINCT FROM NEW.*)', func='INSERT INTO "families_householdevent" ("address", "case_id", "created_at", "id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "situation", "updated_at") VALUES (NEW."address", NEW."case_id", NEW."created_at", NEW."id", _pgh_attach_context(), NOW(), \'update\', NEW."id", NEW."situation", NEW."updated_at"); RETURN NULL;', hash='8a400d0bd9b639b7c8fb50258aa52f08daadf27d', operation='UPDATE', pgid='pgtrigger_update_update_a860f', table='families_household', when='AFTER')),
+            model_name="household",
+            trigger=pgtrigger.compiler.Trigger(
+                name="update_update",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    condition="WHEN (OLD.* IS DISTINCT FROM NEW.*)",
+                    func='INSERT INTO "families_householdevent" ("address", "case_id", "created_at", "id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "situation", "updated_at") VALUES (NEW."address", NEW."case_id", NEW."created_at", NEW."id", _pgh_attach_context(), NOW(), \'update\', NEW."id", NEW."situation", NEW."updated_at"); RETURN NULL;',
+                    hash="8a400d0bd9b639b7c8fb50258aa52f08daadf27d",
+                    operation="UPDATE",
+                    pgid="pgtrigger_update_update_a860f",
+                    table="families_household",
+                    when="AFTER",
+                ),
+            ),
         ),
         migrations.AddConstraint(
-            model_name='householdmember',
-            constraint=models.UniqueConstraint(fields=('household', 'member'), name='one_link_per_household_member'),
+            model_name="householdmember",
+            constraint=models.UniqueConstraint(fields=("household", "member"), name="one_link_per_household_member"),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='householdmember',
-            trigger=pgtrigger.compiler.Trigger(name='insert_insert', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "families_householdmemberevent" ("case_id", "created_at", "household_id", "id", "lives_with_participant", "member_id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "recorded_by_id", "relation") VALUES (NEW."case_id", NEW."created_at", NEW."household_id", NEW."id", NEW."lives_with_participant", NEW."member_id", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."recorded_by_id", NEW."relation"); RETURN NULL;', hash='49c1801387ea1696eac226e679715dd425c35c08', operation='INSERT', pgid='pgtrigger_insert_insert_ad776', table='families_householdmember', when='AFTER')),
+            model_name="householdmember",
+            trigger=pgtrigger.compiler.Trigger(
+                name="insert_insert",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='INSERT INTO "families_householdmemberevent" ("case_id", "created_at", "household_id", "id", "lives_with_participant", "member_id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "recorded_by_id", "relation") VALUES (NEW."case_id", NEW."created_at", NEW."household_id", NEW."id", NEW."lives_with_participant", NEW."member_id", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."recorded_by_id", NEW."relation"); RETURN NULL;',
+                    hash="49c1801387ea1696eac226e679715dd425c35c08",
+                    operation="INSERT",
+                    pgid="pgtrigger_insert_insert_ad776",
+                    table="families_householdmember",
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='householdmember',
-            trigger=pgtrigger.compiler.Trigger(name='update_update', sql=pgtrigger.compiler.UpsertTriggerSql(condition='WHEN (OLD.* IS DISTINCT FROM NEW.*)', func='INSERT INTO "families_householdmemberevent" ("case_id", "created_at", "household_id", "id", "lives_with_participant", "member_id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "recorded_by_id", "relation") VALUES (NEW."case_id", NEW."created_at", NEW."household_id", NEW."id", NEW."lives_with_participant", NEW."member_id", _pgh_attach_context(), NOW(), \'update\', NEW."id", NEW."recorded_by_id", NEW."relation"); RETURN NULL;', hash='59f6d0fd1239f1a880bc4b988605e972650e38b8', operation='UPDATE', pgid='pgtrigger_update_update_09808', table='families_householdmember', when='AFTER')),
+            model_name="householdmember",
+            trigger=pgtrigger.compiler.Trigger(
+                name="update_update",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    condition="WHEN (OLD.* IS DISTINCT FROM NEW.*)",
+                    func='INSERT INTO "families_householdmemberevent" ("case_id", "created_at", "household_id", "id", "lives_with_participant", "member_id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "recorded_by_id", "relation") VALUES (NEW."case_id", NEW."created_at", NEW."household_id", NEW."id", NEW."lives_with_participant", NEW."member_id", _pgh_attach_context(), NOW(), \'update\', NEW."id", NEW."recorded_by_id", NEW."relation"); RETURN NULL;',
+                    hash="59f6d0fd1239f1a880bc4b988605e972650e38b8",
+                    operation="UPDATE",
+                    pgid="pgtrigger_update_update_09808",
+                    table="families_householdmember",
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='householdmember',
-            trigger=pgtrigger.compiler.Trigger(name='delete_delete', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "families_householdmemberevent" ("case_id", "created_at", "household_id", "id", "lives_with_participant", "member_id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "recorded_by_id", "relation") VALUES (OLD."case_id", OLD."created_at", OLD."household_id", OLD."id", OLD."lives_with_participant", OLD."member_id", _pgh_attach_context(), NOW(), \'delete\', OLD."id", OLD."recorded_by_id", OLD."relation"); RETURN NULL;', hash='9b4a823f97072058221b4a84fd07db0f27640395', operation='DELETE', pgid='pgtrigger_delete_delete_8e799', table='families_householdmember', when='AFTER')),
+            model_name="householdmember",
+            trigger=pgtrigger.compiler.Trigger(
+                name="delete_delete",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='INSERT INTO "families_householdmemberevent" ("case_id", "created_at", "household_id", "id", "lives_with_participant", "member_id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "recorded_by_id", "relation") VALUES (OLD."case_id", OLD."created_at", OLD."household_id", OLD."id", OLD."lives_with_participant", OLD."member_id", _pgh_attach_context(), NOW(), \'delete\', OLD."id", OLD."recorded_by_id", OLD."relation"); RETURN NULL;',
+                    hash="9b4a823f97072058221b4a84fd07db0f27640395",
+                    operation="DELETE",
+                    pgid="pgtrigger_delete_delete_8e799",
+                    table="families_householdmember",
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='supportentry',
-            trigger=pgtrigger.compiler.Trigger(name='insert_insert', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "families_supportentryevent" ("amount", "case_id", "created_at", "engagement_id", "given_on", "id", "kind", "note", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "recorded_by_id") VALUES (NEW."amount", NEW."case_id", NEW."created_at", NEW."engagement_id", NEW."given_on", NEW."id", NEW."kind", NEW."note", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."recorded_by_id"); RETURN NULL;', hash='436f76b0b9660b3c1a8ff6d2f9a2c1486980a441', operation='INSERT', pgid='pgtrigger_insert_insert_4728a', table='families_supportentry', when='AFTER')),
+            model_name="supportentry",
+            trigger=pgtrigger.compiler.Trigger(
+                name="insert_insert",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='INSERT INTO "families_supportentryevent" ("amount", "case_id", "created_at", "engagement_id", "given_on", "id", "kind", "note", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "recorded_by_id") VALUES (NEW."amount", NEW."case_id", NEW."created_at", NEW."engagement_id", NEW."given_on", NEW."id", NEW."kind", NEW."note", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."recorded_by_id"); RETURN NULL;',
+                    hash="436f76b0b9660b3c1a8ff6d2f9a2c1486980a441",
+                    operation="INSERT",
+                    pgid="pgtrigger_insert_insert_4728a",
+                    table="families_supportentry",
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='supportentry',
-            trigger=pgtrigger.compiler.Trigger(name='update_update', sql=pgtrigger.compiler.UpsertTriggerSql(condition='WHEN (OLD.* IS DISTINCT FROM NEW.*)', func='INSERT INTO "families_supportentryevent" ("amount", "case_id", "created_at", "engagement_id", "given_on", "id", "kind", "note", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "recorded_by_id") VALUES (NEW."amount", NEW."case_id", NEW."created_at", NEW."engagement_id", NEW."given_on", NEW."id", NEW."kind", NEW."note", _pgh_attach_context(), NOW(), \'update\', NEW."id", NEW."recorded_by_id"); RETURN NULL;', hash='157ac0652d0809ab01ee5d5f609ecbae1a0c4ad2', operation='UPDATE', pgid='pgtrigger_update_update_bb793', table='families_supportentry', when='AFTER')),
+            model_name="supportentry",
+            trigger=pgtrigger.compiler.Trigger(
+                name="update_update",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    condition="WHEN (OLD.* IS DISTINCT FROM NEW.*)",
+                    func='INSERT INTO "families_supportentryevent" ("amount", "case_id", "created_at", "engagement_id", "given_on", "id", "kind", "note", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "recorded_by_id") VALUES (NEW."amount", NEW."case_id", NEW."created_at", NEW."engagement_id", NEW."given_on", NEW."id", NEW."kind", NEW."note", _pgh_attach_context(), NOW(), \'update\', NEW."id", NEW."recorded_by_id"); RETURN NULL;',
+                    hash="157ac0652d0809ab01ee5d5f609ecbae1a0c4ad2",
+                    operation="UPDATE",
+                    pgid="pgtrigger_update_update_bb793",
+                    table="families_supportentry",
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='supportreferral',
-            trigger=pgtrigger.compiler.Trigger(name='insert_insert', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "families_supportreferralevent" ("case_id", "created_at", "engagement_id", "id", "outcome", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "provider", "recorded_by_id", "referred_on", "service", "status", "updated_at") VALUES (NEW."case_id", NEW."created_at", NEW."engagement_id", NEW."id", NEW."outcome", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."provider", NEW."recorded_by_id", NEW."referred_on", NEW."service", NEW."status", NEW."updated_at"); RETURN NULL;', hash='ed0a08b43bd458b69547ceb35cf7e09a474eb396', operation='INSERT', pgid='pgtrigger_insert_insert_8b5b0', table='families_supportreferral', when='AFTER')),
+            model_name="supportreferral",
+            trigger=pgtrigger.compiler.Trigger(
+                name="insert_insert",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='INSERT INTO "families_supportreferralevent" ("case_id", "created_at", "engagement_id", "id", "outcome", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "provider", "recorded_by_id", "referred_on", "service", "status", "updated_at") VALUES (NEW."case_id", NEW."created_at", NEW."engagement_id", NEW."id", NEW."outcome", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."provider", NEW."recorded_by_id", NEW."referred_on", NEW."service", NEW."status", NEW."updated_at"); RETURN NULL;',
+                    hash="ed0a08b43bd458b69547ceb35cf7e09a474eb396",
+                    operation="INSERT",
+                    pgid="pgtrigger_insert_insert_8b5b0",
+                    table="families_supportreferral",
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='supportreferral',
-            trigger=pgtrigger.compiler.Trigger(name='update_update', sql=pgtrigger.compiler.UpsertTriggerSql(condition='WHEN (OLD.* IS DISTINCT FROM NEW.*)', func='INSERT INTO "families_supportreferralevent" ("case_id", "created_at", "engagement_id", "id", "outcome", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "provider", "recorded_by_id", "referred_on", "service", "status", "updated_at") VALUES (NEW."case_id", NEW."created_at", NEW."engagement_id", NEW."id", NEW."outcome", _pgh_attach_context(), NOW(), \'update\', NEW."id", NEW."provider", NEW."recorded_by_id", NEW."referred_on", NEW."service", NEW."status", NEW."updated_at"); RETURN NULL;', hash='1adb71ad47b043ed4b3a6131c72ec14f949c387e', operation='UPDATE', pgid='pgtrigger_update_update_eceba', table='families_supportreferral', when='AFTER')),
+            model_name="supportreferral",
+            trigger=pgtrigger.compiler.Trigger(
+                name="update_update",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    condition="WHEN (OLD.* IS DISTINCT FROM NEW.*)",
+                    func='INSERT INTO "families_supportreferralevent" ("case_id", "created_at", "engagement_id", "id", "outcome", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "provider", "recorded_by_id", "referred_on", "service", "status", "updated_at") VALUES (NEW."case_id", NEW."created_at", NEW."engagement_id", NEW."id", NEW."outcome", _pgh_attach_context(), NOW(), \'update\', NEW."id", NEW."provider", NEW."recorded_by_id", NEW."referred_on", NEW."service", NEW."status", NEW."updated_at"); RETURN NULL;',
+                    hash="1adb71ad47b043ed4b3a6131c72ec14f949c387e",
+                    operation="UPDATE",
+                    pgid="pgtrigger_update_update_eceba",
+                    table="families_supportreferral",
+                    when="AFTER",
+                ),
+            ),
         ),
     ]
