@@ -44,7 +44,8 @@ def _api(people, name):
 
 def _expect_page(response, name, allowed):
     if name == "anonymous":
-        assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+        assert response.status_code == 302
+        assert "/accounts/login/" in response["Location"]
     else:
         assert response.status_code == (200 if allowed else 404), name
 
@@ -56,7 +57,8 @@ def test_case_family_page(client, people, session, other_session, name):
     if response.status_code == 200:
         body = response.content.decode()
         assert MEMBER_NAME in body  # the consent holds: everyone here reads the members
-        assert SECRET not in body and SECRET2 not in body
+        assert SECRET not in body
+        assert SECRET2 not in body
         # caseworkers and managers see every session's summary; a counsellor only their own engagement's
         assert (SUMMARY in body) == (name in CASE_STAFF | {"counsellor"})
         assert ("other summary" in body) == (name in CASE_STAFF | {"counsellor2"})
@@ -162,7 +164,8 @@ def test_api_log_and_plan_are_the_engagements_counsellors(people, session, name)
     if name == "anonymous":
         assert log.status_code == plan.status_code == 401
     elif name == "counsellor":
-        assert log.status_code == 200 and log.json()["status"] == "missed"
+        assert log.status_code == 200
+        assert log.json()["status"] == "missed"
         assert log.json()["confidential_notes"] == SECRET  # not sent: kept
         assert plan.status_code == 201
     else:

@@ -122,7 +122,9 @@ def test_timeline_carries_dates_and_types_only(people, session):
     assert len(counselling) == 1
     assert "Family session" in counselling[0]["title"]
     body = str(counselling)
-    assert SUMMARY not in body and SECRET not in body and MEMBER_NAME not in body
+    assert SUMMARY not in body
+    assert SECRET not in body
+    assert MEMBER_NAME not in body
 
 
 def test_nothing_in_the_admin_or_the_schema_exposes_the_notes(client, superuser, session):
@@ -163,7 +165,8 @@ def test_withdrawing_the_family_contact_consent_hides_members_on_the_next_reques
     api = APIClient()
     api.force_authenticate(people["counsellor"])
     households = api.get("/api/v1/households/").json()["results"]
-    assert households[0]["member_count"] == 2 and households[0]["members"] == []
+    assert households[0]["member_count"] == 2
+    assert households[0]["members"] == []
     assert api.get("/api/v1/family-members/").json()["results"] == []
     engagement = api.get(f"/api/v1/engagements/{session.engagement_id}/").json()
     assert engagement["members"] == []
@@ -282,7 +285,9 @@ def test_group_session_each_family_sees_its_own_attendance_only(client, demo, pe
             api.get(f"/api/v1/counselling-sessions/?case={engagement.case_id}").content.decode(),
         ]
         for body in bodies:
-            assert "OTHERFAMILY-NAME" not in body and "OTHER-FAMILY-SUMMARY" not in body and other_code not in body
+            assert "OTHERFAMILY-NAME" not in body
+            assert "OTHER-FAMILY-SUMMARY" not in body
+            assert other_code not in body
         assert "Parent network evening" in bodies[1]
         assert "Missed" in bodies[1]
     # the group page is the facilitator's, and nobody else's

@@ -152,7 +152,8 @@ def test_support_and_referrals(client, demo, engagement):
     assert SupportEntry.objects.get().amount == 200
     client.force_login(demo["caseworker"])
     body = client.get(reverse("case-family", args=[engagement.case_id])).content.decode()
-    assert "District school" in body and "200.00" in body
+    assert "District school" in body
+    assert "200.00" in body
     assert client.get(reverse("families-support-new", args=[engagement.pk])).status_code == 404
 
 
@@ -166,7 +167,8 @@ def test_api_create_engagement_and_errors(demo, people, active_case, household, 
         {"case": active_case.pk, "kind": "legal", "members": [999999], "counsellors": [demo["counsellor"].pk]},
         format="json",
     )
-    assert wrong_member.status_code == 400 and "members" in wrong_member.json()["errors"]
+    assert wrong_member.status_code == 400
+    assert "members" in wrong_member.json()["errors"]
     other_ngo = _api(demo["caseworker2"]).post(
         "/api/v1/engagements/",
         {
@@ -177,7 +179,8 @@ def test_api_create_engagement_and_errors(demo, people, active_case, household, 
         },
         format="json",
     )
-    assert other_ngo.status_code == 400 and other_ngo.json()["errors"] == {"case": ["No such case."]}
+    assert other_ngo.status_code == 400
+    assert other_ngo.json()["errors"] == {"case": ["No such case."]}
     created = lead.post(
         "/api/v1/engagements/",
         {
@@ -203,7 +206,8 @@ def test_api_create_engagement_and_errors(demo, people, active_case, household, 
     assert planned.status_code == 201
     sid = planned.json()["id"]
     wrong = counsellor.post(f"/api/v1/counselling-sessions/{sid}/log/", {"status": "attended"}, format="json")
-    assert wrong.status_code == 400 and "duration_minutes" in wrong.json()["errors"]
+    assert wrong.status_code == 400
+    assert "duration_minutes" in wrong.json()["errors"]
     garbage = counsellor.post(
         f"/api/v1/counselling-sessions/{sid}/log/", {"status": "attended", "attendees": ["x"]}, format="json"
     )
@@ -213,7 +217,8 @@ def test_api_create_engagement_and_errors(demo, people, active_case, household, 
         {"status": "attended", "duration_minutes": 30, "attendees": [household["child"].pk]},
         format="json",
     )
-    assert stranger.status_code == 400 and "attendees" in stranger.json()["errors"]
+    assert stranger.status_code == 400
+    assert "attendees" in stranger.json()["errors"]
     logged = counsellor.post(
         f"/api/v1/counselling-sessions/{sid}/log/",
         {
@@ -228,12 +233,14 @@ def test_api_create_engagement_and_errors(demo, people, active_case, household, 
     assert logged.status_code == 200
     assert logged.json()["confidential_notes"] == SECRET
     staff = lead.get(f"/api/v1/counselling-sessions/{sid}/").json()
-    assert staff["summary"] == SUMMARY and "confidential_notes" not in staff
+    assert staff["summary"] == SUMMARY
+    assert "confidential_notes" not in staff
     assert lead.get("/api/v1/counselling-sessions/?case=abc").status_code == 400
     assert lead.get("/api/v1/counselling-sessions/?status=nope").status_code == 400
     assert lead.post(f"/api/v1/engagements/{engagement_id}/end/", {"reason": ""}, format="json").status_code == 400
     ended = lead.post(f"/api/v1/engagements/{engagement_id}/end/", {"reason": "done"}, format="json")
-    assert ended.status_code == 200 and ended.json()["status"] == "ended"
+    assert ended.status_code == 200
+    assert ended.json()["status"] == "ended"
     assert counsellor.get(f"/api/v1/counselling-sessions/{sid}/").status_code == 404
 
 
