@@ -252,20 +252,21 @@ class EngagementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     def get_serializer_class(self):
         return NewEngagementSerializer if self.action == "create" else EngagementSerializer
 
-    def _context(self) -> dict:
-        visible = set(fa.links_visible_to(self.request.user).values_list("member_id", flat=True))
-        return {**self.get_serializer_context(), "visible_members": visible}
+    def _context(self, engagements) -> dict:
+        """The members the caller may read on these engagements' cases (one query)."""
+        links = fa.links_visible_to(self.request.user).filter(case_id__in={e.case_id for e in engagements})
+        return {**self.get_serializer_context(), "visible_members": set(links.values_list("member_id", flat=True))}
 
     @extend_schema(parameters=[OpenApiParameter("case", int, description="Only this case")])
     def list(self, request, *args, **kwargs):
         page = self.paginate_queryset(self.get_queryset())
         log_reads(request, [e.case_id for e in page], view="api-engagement-list", groups=GROUPS)
-        return self.get_paginated_response(EngagementSerializer(page, many=True, context=self._context()).data)
+        return self.get_paginated_response(EngagementSerializer(page, many=True, context=self._context(page)).data)
 
     def retrieve(self, request, *args, **kwargs):
         engagement = self.get_object()
         log_read(request, engagement.case, view="api-engagement-detail", groups=GROUPS)
-        return Response(EngagementSerializer(engagement, context=self._context()).data)
+        return Response(EngagementSerializer(engagement, context=self._context([engagement])).data)
 
     @extend_schema(request=NewEngagementSerializer, responses={201: EngagementSerializer})
     def create(self, request, *args, **kwargs):
@@ -291,7 +292,9 @@ class EngagementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
             started_on=data["started_on"],
         )
         engagement = self.get_queryset().get(pk=engagement.pk)
-        return Response(EngagementSerializer(engagement, context=self._context()).data, status=status.HTTP_201_CREATED)
+        return Response(
+            EngagementSerializer(engagement, context=self._context([engagement])).data, status=status.HTTP_201_CREATED
+        )
 
     @extend_schema(request=ReasonSerializer, responses=EngagementSerializer)
     @action(detail=True, methods=["post"])
@@ -308,7 +311,7 @@ class EngagementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
             engagement=engagement, by=request.user, reason=body.validated_data["reason"]
         )
         engagement = Engagement.objects.prefetch_related("members", "assignments").get(pk=engagement.pk)
-        return Response(EngagementSerializer(engagement, context=self._context()).data)
+        return Response(EngagementSerializer(engagement, context=self._context([engagement])).data)
 
 
 # --- Sessions -------------------------------------------------------------------------------
@@ -413,7 +416,8 @@ class CounsellingSessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin
 
     def _context(self, sessions) -> dict:
         user = self.request.user
-        visible = set(fa.links_visible_to(user).values_list("member_id", flat=True))
+        links = fa.links_visible_to(user).filter(case_id__in={s.case_id for s in sessions})
+        visible = set(links.values_list("member_id", flat=True))
         notes = fa.confidential_notes_for(user, [s.pk for s in sessions]) if user.role == Role.COUNSELLOR else {}
         return {**self.get_serializer_context(), "visible_members": visible, "notes": notes}
 
