@@ -216,6 +216,15 @@ SPECTACULAR_SETTINGS = {
         "MentoringSessionStatusEnum": "programs.models.mentoring.SessionStatus.choices",
         "PlaceTypeEnum": "programs.models.mentoring.PlaceType.choices",
         "MentoringTopicEnum": "programs.models.mentoring.Topic.choices",
+        "LanguagesEnum": "casemgmt.models.LANGUAGES",
+        "FamilyRelationEnum": "families.models.Relation.choices",
+        "FamilyVulnerabilityEnum": "families.models.Vulnerability.choices",
+        "EngagementKindEnum": "families.models.EngagementKind.choices",
+        "EngagementStatusEnum": "families.models.EngagementStatus.choices",
+        "CounsellingSessionKindEnum": "families.models.SessionKind.choices",
+        "CounsellingSessionStatusEnum": "families.models.SessionStatus.choices",
+        "PlannableCounsellingSessionKindEnum": "families.models.PLANNABLE_SESSION_KINDS",
+        "LoggedCounsellingSessionStatusEnum": "families.models.LOGGED_SESSION_STATUSES",
     },
 }
 

@@ -26,6 +26,8 @@ from casemgmt.reads import log_read, log_reads
 from . import access as fa
 from . import services
 from .models import (
+    LOGGED_SESSION_STATUSES,
+    PLANNABLE_SESSION_KINDS,
     CounsellingSession,
     Engagement,
     EngagementKind,
@@ -228,7 +230,7 @@ class NewEngagementSerializer(serializers.Serializer):
     started_on = serializers.DateField(required=False, allow_null=True, default=None)
 
 
-class ReasonSerializer(serializers.Serializer):
+class EngagementEndSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, default="", allow_blank=True, max_length=2000)
 
 
@@ -296,7 +298,7 @@ class EngagementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
             EngagementSerializer(engagement, context=self._context([engagement])).data, status=status.HTTP_201_CREATED
         )
 
-    @extend_schema(request=ReasonSerializer, responses=EngagementSerializer)
+    @extend_schema(request=EngagementEndSerializer, responses=EngagementSerializer)
     @action(detail=True, methods=["post"])
     def end(self, request, pk=None):
         """End an open engagement (reason required): planned sessions are cancelled and counsellors
@@ -305,7 +307,7 @@ class EngagementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         case = access.get_case_for_user(request.user, engagement.case_id)
         if not fa.can_end_engagement(request.user, engagement, case):
             raise serializers.ValidationError({"status": [_("This step is not yours to take, or no longer possible.")]})
-        body = ReasonSerializer(data=request.data)
+        body = EngagementEndSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         engagement = services.engagement_end(
             engagement=engagement, by=request.user, reason=body.validated_data["reason"]
@@ -358,16 +360,16 @@ class OwnCounsellingSessionSerializer(CounsellingSessionSerializer):
         return self.context.get("notes", {}).get(session.pk, "")
 
 
-class SessionPlanSerializer(serializers.Serializer):
+class CounsellingSessionPlanSerializer(serializers.Serializer):
     engagement = serializers.IntegerField(min_value=1)
     starts_at = serializers.DateTimeField()
-    kind = serializers.ChoiceField(choices=[c for c in SessionKind.choices if c[0] != SessionKind.GROUP])
+    kind = serializers.ChoiceField(choices=PLANNABLE_SESSION_KINDS)
 
 
-class SessionLogSerializer(serializers.Serializer):
+class CounsellingSessionLogSerializer(serializers.Serializer):
     starts_at = serializers.DateTimeField(required=False)
     kind = serializers.ChoiceField(choices=SessionKind.choices, required=False)
-    status = serializers.ChoiceField(choices=[c for c in SessionStatus.choices if c[0] != SessionStatus.PLANNED])
+    status = serializers.ChoiceField(choices=LOGGED_SESSION_STATUSES)
     duration_minutes = serializers.IntegerField(required=False, allow_null=True, min_value=5, max_value=600)
     attendees = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, default=None)
     summary = serializers.CharField(required=False, allow_blank=True, max_length=4000)
@@ -449,9 +451,9 @@ class CounsellingSessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin
             raise serializers.ValidationError({"engagement": [_("Not an open engagement of yours.")]})
         return engagement
 
-    @extend_schema(request=SessionPlanSerializer, responses={201: OwnCounsellingSessionSerializer})
+    @extend_schema(request=CounsellingSessionPlanSerializer, responses={201: OwnCounsellingSessionSerializer})
     def create(self, request, *args, **kwargs):
-        body = SessionPlanSerializer(data=request.data)
+        body = CounsellingSessionPlanSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         engagement = self._my_engagement(body.validated_data["engagement"])
         session = services.session_plan(
@@ -462,7 +464,7 @@ class CounsellingSessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin
         )
         return Response(self._serializer(self.get_queryset().get(pk=session.pk)).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=SessionLogSerializer, responses=OwnCounsellingSessionSerializer)
+    @extend_schema(request=CounsellingSessionLogSerializer, responses=OwnCounsellingSessionSerializer)
     @action(detail=True, methods=["post"])
     def log(self, request, pk=None):
         """Record how a session went (a counsellor of its open engagement)."""
@@ -470,7 +472,7 @@ class CounsellingSessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin
         case = access.cases_visible_to(request.user).filter(pk=session.case_id).first()
         if case is None or not fa.can_write_sessions(request.user, session.engagement, case):
             raise NotFound
-        body = SessionLogSerializer(data=request.data)
+        body = CounsellingSessionLogSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = dict(body.validated_data)
         notes, wanted = data.pop("confidential_notes"), data.pop("attendees")

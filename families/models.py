@@ -234,6 +234,11 @@ class SessionStatus(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
 
 
+# The choice subsets the API offers for planning and logging (named in the API schema's enums).
+PLANNABLE_SESSION_KINDS = [c for c in SessionKind.choices if c[0] != SessionKind.GROUP]
+LOGGED_SESSION_STATUSES = [c for c in SessionStatus.choices if c[0] != SessionStatus.PLANNED]
+
+
 @pghistory.track()
 class CounsellingSession(models.Model):
     """A planned or logged session of an engagement. Confidential notes are NOT here."""
