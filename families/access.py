@@ -77,18 +77,24 @@ def of_my_engagements(user: User, prefix: str = "engagement__") -> Q:
     return Q(**{f"{prefix}assignments__counsellor": user})
 
 
-def has_case_family_contact_consent(case: Case) -> bool:
+def _current_family_contact_consents():
     today = timezone.localdate()
-    return (
-        Consent.objects.filter(
-            case=case,
-            categories__contains=["family_contact"],
-            given_on__lte=today,
-            withdrawn_on__isnull=True,
-        )
-        .filter(Q(expires_on__isnull=True) | Q(expires_on__gte=today))
-        .exists()
-    )
+    return Consent.objects.filter(
+        categories__contains=["family_contact"], given_on__lte=today, withdrawn_on__isnull=True
+    ).filter(Q(expires_on__isnull=True) | Q(expires_on__gte=today))
+
+
+def has_case_family_contact_consent(case: Case) -> bool:
+    return _current_family_contact_consents().filter(case=case).exists()
+
+
+def cases_with_household_details(user: User, case_ids) -> set[int]:
+    """Of these (visible) cases, those whose household address and situation the user may read:
+    all for caseworkers and managers; for a counsellor, those with the participant's current consent."""
+    case_ids = set(case_ids)
+    if user.role != Role.COUNSELLOR:
+        return case_ids
+    return set(_current_family_contact_consents().filter(case_id__in=case_ids).values_list("case_id", flat=True))
 
 
 # --- Households and members -----------------------------------------------------------------

@@ -64,7 +64,16 @@ class HouseholdSerializer(serializers.ModelSerializer):
     """The household, its member count, and the links the caller may read (none without a basis)."""
 
     member_count = serializers.IntegerField(read_only=True)
+    address = serializers.SerializerMethodField()
+    situation = serializers.SerializerMethodField()
     members = serializers.SerializerMethodField()
+
+    def get_address(self, household) -> str:
+        """Blank for a counsellor without the participant's family-contact consent."""
+        return household.address if household.case_id in self.context.get("details", ()) else ""
+
+    def get_situation(self, household) -> str:
+        return household.situation if household.case_id in self.context.get("details", ()) else ""
 
     class Meta:
         model = Household
@@ -97,7 +106,8 @@ class HouseholdViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         rows = fa.links_visible_to(self.request.user).filter(case_id__in=[h.case_id for h in households])
         for link in rows.order_by("pk"):
             links.setdefault(link.case_id, []).append(link)
-        return {**self.get_serializer_context(), "links": links}
+        details = fa.cases_with_household_details(self.request.user, [h.case_id for h in households])
+        return {**self.get_serializer_context(), "links": links, "details": details}
 
     @extend_schema(parameters=[OpenApiParameter("case", int, description="Only this case")])
     def list(self, request, *args, **kwargs):

@@ -80,6 +80,8 @@ def families_home(request: HttpRequest) -> HttpResponse:
 def case_family(request: HttpRequest, case_id: int) -> HttpResponse:
     case = _family_case(request, case_id)
     data = selectors.case_family(user=request.user, case=case, page=request.GET.get("page"))
+    # A counsellor reads the household's address and adds members on the participant's consent only.
+    case_basis = bool(fa.cases_with_household_details(request.user, [case.pk]))
     log_read(request, case, view="case-family", groups=GROUPS)
     return render(
         request,
@@ -88,7 +90,9 @@ def case_family(request: HttpRequest, case_id: int) -> HttpResponse:
             request,
             case,
             **data,
-            can_add_members=fa.can_add_members(request.user, case),
+            household_details=case_basis,
+            can_add_members=case_basis and access.can_write_record(request.user, case, fa.MEMBER),
+            can_edit_members=access.can_write_record(request.user, case, fa.MEMBER),
             can_create_engagement=fa.can_create_engagement(request.user, case),
         ),
     )

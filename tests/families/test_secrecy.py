@@ -151,9 +151,11 @@ def _counsellor_sees_member(people, household, name="counsellor"):
 def test_withdrawing_the_family_contact_consent_hides_members_on_the_next_request(
     client, people, consent, household, session
 ):
+    fs.household_update(case=session.case, by=people["caseworker"], address="HOUSEHOLD-ADDRESS-7", situation="")
     client.force_login(people["counsellor"])
     url = reverse("case-family", args=[session.case_id])
     assert MEMBER_NAME in client.get(url).content.decode()
+    assert "HOUSEHOLD-ADDRESS-7" in client.get(url).content.decode()
     assert _counsellor_sees_member(people, household)
 
     record_update(key="consent", record=consent, by=people["caseworker"], data={"withdrawn_on": timezone.localdate()})
@@ -166,6 +168,8 @@ def test_withdrawing_the_family_contact_consent_hides_members_on_the_next_reques
     api.force_authenticate(people["counsellor"])
     households = api.get("/api/v1/households/").json()["results"]
     assert households[0]["member_count"] == 2
+    assert households[0]["address"] == ""
+    assert "HOUSEHOLD-ADDRESS-7" not in body
     assert households[0]["members"] == []
     assert api.get("/api/v1/family-members/").json()["results"] == []
     engagement = api.get(f"/api/v1/engagements/{session.engagement_id}/").json()
