@@ -198,3 +198,14 @@ class SupportForm(StyledForm):
     amount = forms.DecimalField(label=_("Amount (MAD)"), required=False, min_value=0, max_digits=10, decimal_places=2)
     given_on = forms.DateField(label=_("Given on"), widget=DateInput(), initial=timezone.localdate)
     note = forms.CharField(label=_("Note"), required=False, max_length=300)
+
+
+class HouseholdForm(StyledForm):
+    address = forms.CharField(label=_("Household address"), required=False, max_length=300)
+    situation = forms.CharField(
+        label=_("Household situation"),
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Income, housing, who cares for whom; shareable with the case team."),
+    )

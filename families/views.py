@@ -22,6 +22,7 @@ from .forms import (
     EngagementEditForm,
     EngagementForm,
     GroupSessionForm,
+    HouseholdForm,
     MemberForm,
     NewMemberForm,
     ReferralForm,
@@ -29,7 +30,7 @@ from .forms import (
     SessionPlanForm,
     SupportForm,
 )
-from .models import FamilyMember, HouseholdMember
+from .models import FamilyMember, Household, HouseholdMember
 
 GROUPS = frozenset({G.FAMILY})
 
@@ -114,6 +115,31 @@ def member_new(request: HttpRequest, case_id: int) -> HttpResponse:
             messages.success(request, _("Family member added."))
             return redirect("case-family", case.pk)
     return _render_form(request, case, form, _("Add a family member"), back=reverse("case-family", args=[case.pk]))
+
+
+def household_edit(request: HttpRequest, case_id: int) -> HttpResponse:
+    """Address and situation: those who add members (a counsellor on the participant's consent)."""
+    case = _family_case(request, case_id)
+    if not fa.can_add_members(request.user, case):
+        raise Http404
+    household = case_household(case)
+    form = HouseholdForm(
+        request.POST or None,
+        initial={"address": getattr(household, "address", ""), "situation": getattr(household, "situation", "")},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.household_update(case=case, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            messages.success(request, _("Household saved."))
+            return redirect("case-family", case.pk)
+    return _render_form(request, case, form, _("Household"), back=reverse("case-family", args=[case.pk]))
+
+
+def case_household(case):
+    return Household.objects.filter(case=case).first()
 
 
 def member_edit(request: HttpRequest, case_id: int, pk: int) -> HttpResponse:
@@ -409,6 +435,7 @@ urlpatterns = [
     path("family/sessions/<int:pk>/", session_detail, name="families-session"),
     path("family/sessions/<int:pk>/log/", session_log, name="families-session-log"),
     path("cases/<int:case_id>/family/", case_family, name="case-family"),
+    path("cases/<int:case_id>/family/household/", household_edit, name="families-household-edit"),
     path("cases/<int:case_id>/family/members/new/", member_new, name="families-member-new"),
     path("cases/<int:case_id>/family/members/<int:pk>/", member_edit, name="families-member-edit"),
     path("cases/<int:case_id>/family/engagements/new/", engagement_new, name="families-engagement-new"),

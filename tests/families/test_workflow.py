@@ -267,3 +267,11 @@ def test_api_add_member(demo, active_case, consent):
         .status_code
         == 400
     )
+
+
+def test_household_address_through_the_page(client, demo, engagement):
+    client.force_login(demo["counsellor"])
+    url = reverse("families-household-edit", args=[engagement.case_id])
+    assert client.post(url, {"address": "12, rue des Oliviers", "situation": "Three children"}).status_code == 302
+    client.force_login(demo["caseworker"])
+    assert "12, rue des Oliviers" in client.get(reverse("case-family", args=[engagement.case_id])).content.decode()
