@@ -275,3 +275,81 @@ def test_household_address_through_the_page(client, demo, engagement):
     assert client.post(url, {"address": "12, rue des Oliviers", "situation": "Three children"}).status_code == 302
     client.force_login(demo["caseworker"])
     assert "12, rue des Oliviers" in client.get(reverse("case-family", args=[engagement.case_id])).content.decode()
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "body"),
+    [
+        ("get", "/api/v1/households/?case=x", None),
+        ("get", "/api/v1/family-members/?case=1;drop", None),
+        ("get", "/api/v1/engagements/?case=-1", None),
+        ("get", "/api/v1/counselling-sessions/?engagement=abc", None),
+        ("post", "/api/v1/family-members/", {"case": "x"}),
+        (
+            "post",
+            "/api/v1/family-members/",
+            {"case": 1, "relation": "mother", "given_name": "A", "family_name": "B", "age": "old"},
+        ),
+        ("post", "/api/v1/engagements/", {"case": 1, "kind": "legal", "members": "all", "counsellors": [1]}),
+        (
+            "post",
+            "/api/v1/engagements/",
+            {"case": 1, "kind": "legal", "members": [1], "counsellors": [1], "started_on": "soon"},
+        ),
+        ("post", "/api/v1/counselling-sessions/", {"engagement": "x", "starts_at": "tomorrow", "kind": "group"}),
+        ("post", "/api/v1/counselling-sessions/", ["not", "an", "object"]),
+    ],
+)
+def test_bad_input_is_400(demo, engagement, method, url, body):
+    api = _api(demo["caseworker"])
+    response = getattr(api, method)(url, body, format="json") if body is not None else api.get(url)
+    assert response.status_code == 400, response.content
+    assert response["Content-Type"].startswith("application/problem+json")
+
+
+def test_bad_input_from_the_counsellor_is_400(demo, engagement, household):
+    api = _api(demo["counsellor"])
+    planned = api.post(
+        "/api/v1/counselling-sessions/",
+        {"engagement": engagement.pk, "starts_at": timezone.now().isoformat(), "kind": "family"},
+        format="json",
+    )
+    sid = planned.json()["id"]
+    for body in (
+        {"status": "planned"},
+        {"status": "attended", "duration_minutes": "long"},
+        {"status": "attended", "duration_minutes": 3},
+        {"status": "missed", "starts_at": "2999-01-01T10:00Z"},
+        {"status": "missed", "attendees": "everyone"},
+        {"status": "missed", "summary": "x" * 5000},
+    ):
+        response = api.post(f"/api/v1/counselling-sessions/{sid}/log/", body, format="json")
+        assert response.status_code == 400, (body, response.content)
+    future = _api(demo["caseworker"]).post(
+        "/api/v1/family-members/",
+        {
+            "case": engagement.case_id,
+            "relation": "child",
+            "given_name": "A",
+            "family_name": "B",
+            "date_of_birth": "2999-01-01",
+        },
+        format="json",
+    )
+    assert future.status_code == 400
+    assert "date_of_birth" in future.json()["errors"]
+
+
+def test_session_lists_are_paginated(client, demo, engagement):
+    from tests.families.conftest import log
+
+    for i in range(27):
+        log(engagement, demo["counsellor"], summary=f"S-{i:02d}", secret="", days=i + 1)
+    client.force_login(demo["caseworker"])
+    url = reverse("case-family", args=[engagement.case_id])
+    first, second = client.get(url).content.decode(), client.get(url + "?page=2").content.decode()
+    assert "S-00" in first
+    assert "S-26" not in first
+    assert "S-26" in second
+    assert "Page 2 of 2" in second
+    assert client.get(url + "?page=x").status_code == 200
