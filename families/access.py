@@ -135,6 +135,17 @@ def can_add_members(user: User, case: Case) -> bool:
     return True
 
 
+def linkable_members(user: User, case: Case) -> QuerySet[FamilyMember]:
+    """Relatives the user already reads on other cases of the same organisation, not yet in this
+    household: a sibling's mother is linked, not recorded twice."""
+    return (
+        members_visible_to(user)
+        .filter(organisation_id=case.organisation_id)
+        .exclude(links__case=case)
+        .order_by("family_name", "given_name", "pk")
+    )
+
+
 def can_edit_member(user: User, member: FamilyMember, case: Case) -> bool:
     return (
         access.can_write_record(user, case, MEMBER)

@@ -145,12 +145,24 @@ class FamilyMemberSerializer(serializers.ModelSerializer):
 
 
 class NewFamilyMemberSerializer(FamilyMemberSerializer):
+    """A new relative, or (`existing_member`) one the caller already reads on another of the
+    organisation's cases, linked to this household too (siblings)."""
+
     case = serializers.IntegerField(min_value=1, write_only=True)
+    existing_member = serializers.IntegerField(min_value=1, write_only=True, required=False)
     relation = serializers.ChoiceField(choices=HouseholdMember._meta.get_field("relation").choices, write_only=True)
     lives_with_participant = serializers.BooleanField(default=False, write_only=True)
 
     class Meta(FamilyMemberSerializer.Meta):
-        fields = [*FamilyMemberSerializer.Meta.fields, "case", "relation", "lives_with_participant"]
+        fields = [*FamilyMemberSerializer.Meta.fields, "case", "relation", "lives_with_participant", "existing_member"]
+        extra_kwargs = {"given_name": {"required": False}, "family_name": {"required": False}}
+
+    def validate(self, attrs):
+        if "existing_member" not in attrs:
+            for name in ("given_name", "family_name"):
+                if not attrs.get(name):
+                    raise serializers.ValidationError({name: [_("This field is required.")]})
+        return attrs
 
 
 class FamilyMemberViewSet(
@@ -189,12 +201,19 @@ class FamilyMemberViewSet(
         case = case_in_scope(request, data.pop("case"))
         if not fa.can_add_members(request.user, case):
             raise NotFound
+        existing = data.pop("existing_member", None)
+        member = None
+        if existing is not None:
+            member = fa.linkable_members(request.user, case).filter(pk=existing).first()
+            if member is None:
+                raise serializers.ValidationError({"existing_member": [_("No such relative.")]})
         link = services.member_add(
             case=case,
             by=request.user,
             relation=data.pop("relation"),
             lives_with_participant=data.pop("lives_with_participant"),
-            data=data,
+            data=None if member else data,
+            member=member,
         )
         return Response(FamilyMemberSerializer(link.member).data, status=status.HTTP_201_CREATED)
 

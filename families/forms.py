@@ -209,3 +209,15 @@ class HouseholdForm(StyledForm):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Income, housing, who cares for whom; shareable with the case team."),
     )
+
+
+class LinkMemberForm(StyledForm):
+    """A relative already known from another participant's household (siblings)."""
+
+    member = forms.ModelChoiceField(label=_("Relative"), queryset=None)
+    relation = forms.ChoiceField(label=_("Relation to this participant"), choices=Relation.choices)
+    lives_with_participant = forms.BooleanField(label=_("Lives with the participant"), required=False)
+
+    def __init__(self, *args, members, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["member"].queryset = members

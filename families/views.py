@@ -23,6 +23,7 @@ from .forms import (
     EngagementForm,
     GroupSessionForm,
     HouseholdForm,
+    LinkMemberForm,
     MemberForm,
     NewMemberForm,
     ReferralForm,
@@ -115,6 +116,24 @@ def member_new(request: HttpRequest, case_id: int) -> HttpResponse:
             messages.success(request, _("Family member added."))
             return redirect("case-family", case.pk)
     return _render_form(request, case, form, _("Add a family member"), back=reverse("case-family", args=[case.pk]))
+
+
+def member_link(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = _family_case(request, case_id)
+    if not fa.can_add_members(request.user, case):
+        raise Http404
+    form = LinkMemberForm(request.POST or None, members=fa.linkable_members(request.user, case))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.member_add(case=case, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            messages.success(request, _("Relative added to this household."))
+            return redirect("case-family", case.pk)
+    return _render_form(
+        request, case, form, _("Add a relative already known"), back=reverse("case-family", args=[case.pk])
+    )
 
 
 def household_edit(request: HttpRequest, case_id: int) -> HttpResponse:
@@ -437,6 +456,7 @@ urlpatterns = [
     path("cases/<int:case_id>/family/", case_family, name="case-family"),
     path("cases/<int:case_id>/family/household/", household_edit, name="families-household-edit"),
     path("cases/<int:case_id>/family/members/new/", member_new, name="families-member-new"),
+    path("cases/<int:case_id>/family/members/link/", member_link, name="families-member-link"),
     path("cases/<int:case_id>/family/members/<int:pk>/", member_edit, name="families-member-edit"),
     path("cases/<int:case_id>/family/engagements/new/", engagement_new, name="families-engagement-new"),
 ]

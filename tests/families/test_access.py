@@ -106,6 +106,9 @@ def test_writing_pages(client, people, session, name):
         c.get(reverse("families-household-edit", args=[session.case_id])), name, name in {"caseworker", "counsellor"}
     )
     _expect_page(
+        c.get(reverse("families-member-link", args=[session.case_id])), name, name in {"caseworker", "counsellor"}
+    )
+    _expect_page(
         c.get(reverse("families-engagement-end", args=[session.engagement_id])),
         name,
         name in CASE_STAFF | {"counsellor"},

@@ -353,3 +353,49 @@ def test_session_lists_are_paginated(client, demo, engagement):
     assert "S-26" in second
     assert "Page 2 of 2" in second
     assert client.get(url + "?page=x").status_code == 200
+
+
+def test_link_a_known_relative_to_a_siblings_household(client, demo, people, active_case, household):
+    from tests.factories import northern_case
+
+    sibling = northern_case(demo)
+    client.force_login(demo["caseworker"])
+    page = client.get(reverse("families-member-link", args=[sibling.pk])).content.decode()
+    assert household["mother"].given_name in page
+    response = client.post(
+        reverse("families-member-link", args=[sibling.pk]),
+        {"member": household["mother"].pk, "relation": "mother", "lives_with_participant": "on"},
+    )
+    assert response.status_code == 302
+    assert household["mother"].links.count() == 2
+    # the API: a relative the caller reads, once per household
+    api = _api(demo["caseworker"])
+    again = api.post(
+        "/api/v1/family-members/",
+        {"case": sibling.pk, "relation": "mother", "existing_member": household["mother"].pk},
+        format="json",
+    )
+    assert again.status_code == 400
+    third = northern_case(demo)
+    linked = api.post(
+        "/api/v1/family-members/",
+        {"case": third.pk, "relation": "grandparent", "existing_member": household["child"].pk},
+        format="json",
+    )
+    assert linked.status_code == 201
+    assert linked.json()["id"] == household["child"].pk
+    # another NGO's caseworker cannot reach our relatives, whatever id they send
+    atlantic = _api(people["caseworker2"])
+    from tests.factories import CaseFactory
+
+    other = people["caseworker2"]
+    their_case = CaseFactory(organisation=other.membership.organisation, by=other, lead=other)
+    stolen = atlantic.post(
+        "/api/v1/family-members/",
+        {"case": their_case.pk, "relation": "mother", "existing_member": household["mother"].pk},
+        format="json",
+    )
+    assert stolen.status_code == 400
+    assert stolen.json()["errors"] == {"existing_member": ["No such relative."]}
+    missing = api.post("/api/v1/family-members/", {"case": third.pk, "relation": "mother"}, format="json")
+    assert missing.status_code == 400
