@@ -62,7 +62,10 @@ access.register_team_condition(Role.COUNSELLOR, fa.open_engagement_on_case)
 def _session_event(row: dict, case) -> timeline.TimelineEvent:
     kind = dict(SessionKind.choices).get(row["ev_code"], row["ev_code"])
     return timeline.TimelineEvent(
-        row["ev_at"], "counselling", _("Family counselling session: %(kind)s") % {"kind": kind}
+        row["ev_at"],
+        "counselling",
+        _("Family counselling session: %(kind)s") % {"kind": kind},
+        url=reverse("families-session", args=[row["ev_pk"]]),
     )
 
 

@@ -312,3 +312,40 @@ def test_second_counsellor_of_the_group_does_not_see_another_familys_row(people,
     assert api.get("/api/v1/counselling-sessions/").json()["results"] == []
     log(engagement, people["counsellor"])
     assert api.get("/api/v1/counselling-sessions/").json()["results"] == []
+
+
+def test_a_transfer_closes_the_case_to_the_sending_ngos_counsellor(client, people, session):
+    """Counsellors are NGO staff: their team rows open only their own organisation's cases."""
+    from accounts.models import Membership, Organisation, Role, User
+    from casemgmt import casefile_services as cs
+
+    atlantic = Organisation.objects.get(name="Atlantic Family Support Association")
+    receiver = User.objects.create_user("atl-manager-fam", password="x-long-password-2026")
+    Membership.objects.create(user=receiver, organisation=atlantic, role=Role.MANAGER)
+    consent = cs.record_create(
+        key="consent",
+        case=session.case,
+        by=people["caseworker"],
+        data={
+            "purpose": "Transfer",
+            "recipient": atlantic,
+            "categories": ["identity"],
+            "given_on": timezone.localdate() - datetime.timedelta(days=1),
+        },
+    )
+    transfer = cs.transfer_request(
+        case=session.case, by=people["caseworker"], to_organisation=atlantic, consent=consent, reason="moved"
+    )
+    cs.transfer_decide(transfer=transfer, by=receiver, accept=True)
+    client.force_login(people["counsellor"])
+    assert client.get(reverse("case-family", args=[session.case_id])).status_code == 404
+    assert client.get(reverse("families-session", args=[session.pk])).status_code == 404
+    api = APIClient()
+    api.force_authenticate(people["counsellor"])
+    assert api.get("/api/v1/counselling-sessions/").json()["results"] == []
+    assert api.get("/api/v1/family-members/").json()["results"] == []
+    # the receiving manager reads the case's family record, never the notes
+    client.force_login(receiver)
+    body = client.get(reverse("families-session", args=[session.pk])).content.decode()
+    assert SUMMARY in body
+    assert SECRET not in body
