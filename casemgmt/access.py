@@ -72,6 +72,7 @@ class G:
     OUTCOME_EMPLOYMENT = "outcome_employment"  # their employment field only
     MENTORING = "mentoring"  # mentor assignments and sessions (never their confidential notes)
     PLACEMENTS = "placements"  # employability profile, placements and their check-ins
+    FAMILY = "family"  # households, family members, counselling engagements and sessions, support
 
 
 # Model fields per group, for serializers, forms and the change history.
@@ -111,7 +112,7 @@ VISIBLE: dict[str, frozenset[str]] = {
     ),
     # A counsellor reads the family's contact details (families app), not the participant's,
     # and of the consents only those about family contact.
-    "counsellor": frozenset(_SEEN_BY_ALL_TEAM | {G.CONSENTS}),
+    "counsellor": frozenset(_SEEN_BY_ALL_TEAM | {G.CONSENTS, G.FAMILY}),
     "mentor": frozenset(_SEEN_BY_ALL_TEAM | {G.MENTORING}),
     MANAGER: ALL_GROUPS - {G.LEGAL_CONDITIONS, G.OUTCOME_EMPLOYMENT},
 }

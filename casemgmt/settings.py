@@ -224,6 +224,15 @@ SPECTACULAR_SETTINGS = {
         "PlaceTypeEnum": "programs.models.mentoring.PlaceType.choices",
         "MentoringTopicEnum": "programs.models.mentoring.Topic.choices",
         "PlacementStatusEnum": "programs.models.placements.PlacementStatus.choices",
+        "LanguagesEnum": "casemgmt.models.LANGUAGES",
+        "FamilyRelationEnum": "families.models.Relation.choices",
+        "FamilyVulnerabilityEnum": "families.models.Vulnerability.choices",
+        "EngagementKindEnum": "families.models.EngagementKind.choices",
+        "EngagementStatusEnum": "families.models.EngagementStatus.choices",
+        "CounsellingSessionKindEnum": "families.models.SessionKind.choices",
+        "CounsellingSessionStatusEnum": "families.models.SessionStatus.choices",
+        "PlannableCounsellingSessionKindEnum": "families.models.PLANNABLE_SESSION_KINDS",
+        "LoggedCounsellingSessionStatusEnum": "families.models.LOGGED_SESSION_STATUSES",
     },
 }
 

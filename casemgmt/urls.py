@@ -20,10 +20,12 @@ urlpatterns = [
     # Apps to the right first: their case pages (/cases/<id>/mentoring/) must win over the case
     # file's generic /cases/<id>/<section>/ pattern.
     path("", include("programs.urls")),
+    path("", include("families.urls")),
     path("", include(case_views.urlpatterns)),
     path("", include(casefile_views.urlpatterns)),
     path("api/v1/", include("casemgmt.api.urls")),
     path("api/v1/", include("programs.api.urls")),
+    path("api/v1/", include("families.api_urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -164,7 +164,15 @@ def test_plan_goals_are_filtered_by_domain_for_other_roles(demo, records, active
     )
     make_profile(demo["supervisor"], demo["mentor"])  # a mentor's team row opens the case while vetted
     team_member_add(case=active_case, by=demo["caseworker"], user=demo["mentor"], role="mentor")
-    team_member_add(case=active_case, by=demo["caseworker"], user=demo["counsellor"], role="counsellor")
+    # A counsellor's team row opens the case while they hold a family engagement on it (issue 8).
+    from families.services import engagement_create, member_add
+
+    relative = member_add(
+        case=active_case, by=demo["caseworker"], relation="mother", data={"given_name": "A", "family_name": "B"}
+    ).member
+    engagement_create(
+        case=active_case, by=demo["caseworker"], kind="legal", members=[relative], counsellors=[demo["counsellor"]]
+    )
 
     def goals(username):
         return set(records_visible_to(demo[username], "goal").values_list("pk", flat=True))

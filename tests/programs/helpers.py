@@ -33,3 +33,11 @@ def activate(case, *, lead, manager, mentor) -> MentorAssignment:
     ms.mentor_assignment_decide(assignment=assignment, by=manager, approve=True)
     ms.mentor_assignment_respond(assignment=assignment, by=mentor, accept=True)
     return MentorAssignment.objects.get(pk=assignment.pk)
+
+
+def engage_counsellor(case, *, by, counsellor):
+    """A counsellor's team row opens the case while they hold a family engagement on it (issue 8)."""
+    from families.services import engagement_create, member_add
+
+    relative = member_add(case=case, by=by, relation="mother", data={"given_name": "A", "family_name": "B"}).member
+    return engagement_create(case=case, by=by, kind="legal", members=[relative], counsellors=[counsellor])

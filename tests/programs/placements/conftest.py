@@ -14,7 +14,7 @@ from casemgmt.models import Stage
 from casemgmt.services import team_member_add
 from programs import placement_services as services
 from tests.factories import case_move_stage, northern_case
-from tests.programs.helpers import make_profile
+from tests.programs.helpers import engage_counsellor, make_profile
 
 TODAY = timezone.localdate
 # Who is asked in the role matrices: "placement" is on the case team, "placement2" (same NGO) is not;
@@ -60,7 +60,7 @@ def active_case(demo):
     case = northern_case(demo)
     for stage in (Stage.SCREENING, Stage.ASSESSMENT, Stage.ACTIVE):
         case_move_stage(case=case, by=demo["caseworker"], to_stage=stage, reason="walk")
-    team_member_add(case=case, by=demo["caseworker"], user=demo["counsellor"], role="counsellor")
+    engage_counsellor(case, by=demo["caseworker"], counsellor=demo["counsellor"])  # on the team as counsellor
     make_profile(demo["supervisor"], demo["mentor"])  # a vetted mentor: on the team, sees the case
     team_member_add(case=case, by=demo["caseworker"], user=demo["mentor"], role="mentor")
     case.refresh_from_db()

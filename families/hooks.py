@@ -1,0 +1,105 @@
+"""Families' registrations with the core: record rules, the counsellor's team-row condition, the
+timeline (session dates and types only), the case page, navigation, start-page panel, demo data."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from accounts.models import Role
+from casemgmt import access, casefile_services, context_processors, demo, timeline, views
+from casemgmt.access import LEAD, MANAGER, G, RecordRule
+from casemgmt.casefile_views import register_case_links
+
+from . import access as fa
+from . import demo as families_demo
+from . import selectors
+from . import services as family_services
+from .models import CounsellingSession, Engagement, HouseholdMember, SessionKind, SupportEntry, SupportReferral
+
+_STAFF = {LEAD: access.ALL_ROWS, "caseworker": access.ALL_ROWS, MANAGER: access.ALL_ROWS}
+
+# Household members: caseworkers on the team and managers read them all (they know the family from the
+# participant); a counsellor of the case only on a family-contact basis, decided in SQL per request.
+access.register_record(
+    fa.MEMBER,
+    HouseholdMember,
+    RecordRule(
+        G.FAMILY, {**_STAFF, "counsellor": fa.family_contact_basis}, frozenset({LEAD, "caseworker", "counsellor"})
+    ),
+    history_fields=("member", "relation", "lives_with_participant"),
+)
+# Engagements: opened by the lead, a caseworker on the team or a manager; a counsellor reads the ones
+# they are assigned to (not a colleague's engagement on the same case).
+access.register_record(
+    fa.ENGAGEMENT,
+    Engagement,
+    RecordRule(
+        G.FAMILY,
+        {**_STAFF, "counsellor": lambda user: fa.of_my_engagements(user, prefix="")},
+        frozenset({LEAD, "caseworker", MANAGER}),
+    ),
+    history_fields=("kind", "status", "step_plan", "started_on", "ended_on", "end_reason"),
+)
+# Sessions, referrals and the support ledger: caseworkers on the team and managers read; the counsellors
+# of the engagement read and write. Confidential notes are another table, in no rule.
+for _key, _model, _fields in (
+    (fa.SESSION, CounsellingSession, ("kind", "starts_at", "duration_minutes", "status", "summary")),
+    (fa.REFERRAL, SupportReferral, ("service", "provider", "referred_on", "status", "outcome")),
+    (fa.SUPPORT, SupportEntry, ("kind", "amount", "given_on", "note")),
+):
+    access.register_record(
+        _key,
+        _model,
+        RecordRule(G.FAMILY, {**_STAFF, "counsellor": fa.of_my_engagements}, frozenset({"counsellor"})),
+        history_fields=_fields,
+    )
+
+# A counsellor's team rows open a case only while they hold an open engagement on it.
+access.register_team_condition(Role.COUNSELLOR, fa.open_engagement_on_case)
+# Closing or transferring a case ends its engagements.
+casefile_services.register_case_ending(family_services.settle_case)
+
+
+def _session_event(row: dict, case) -> timeline.TimelineEvent:
+    kind = dict(SessionKind.choices).get(row["ev_code"], row["ev_code"])
+    return timeline.TimelineEvent(
+        row["ev_at"],
+        "counselling",
+        _("Family counselling session: %(kind)s") % {"kind": kind},
+        url=reverse("families-session", args=[row["ev_pk"]]),
+    )
+
+
+@timeline.register_query("counselling", _session_event)
+def counselling_sessions(user, case):
+    """Dates and types only: never the summary, the attendees or the notes."""
+    if G.FAMILY not in access.visible_groups(user, case):
+        return None
+    rows = access.case_records_visible_to(user, case, fa.SESSION).exclude(status="cancelled")
+    return timeline.columns(rows, at="starts_at", code="kind")
+
+
+@context_processors.register_nav
+def families_nav(user):
+    if fa.can_see_family_home(user):
+        return [(gettext_lazy("Family counselling"), reverse("families-home"))]
+    return []
+
+
+@views.register_home_panel
+def families_home_panel(request):
+    if fa.can_see_family_home(request.user):
+        return "families/_counsellor_panel.html", selectors.counsellor_portal(request.user)
+    return None
+
+
+demo.register(families_demo.seed)
+
+
+@register_case_links
+def family_case_link(user, case):
+    if G.FAMILY not in access.visible_groups(user, case):
+        return []
+    return [(gettext_lazy("Family"), reverse("case-family", args=[case.pk]))]
