@@ -583,6 +583,45 @@ def team_candidate_in_role(user: User, case: Case, candidate_id: int, role: str)
     return candidate
 
 
+# --- Follow-ups -----------------------------------------------------------------------------
+
+
+def follow_ups_visible_to(user: User) -> QuerySet:
+    """A user's own follow-ups on cases they can still open; a manager's: also every one of the
+    organisation's cases; the lead's and team caseworkers': also those of their cases."""
+    from .followup_models import FollowUp
+
+    if not (user.is_authenticated and user.is_active) or user.membership_or_none is None:
+        return FollowUp.objects.none()
+    visible = cases_visible_to(user).values("pk")
+    condition = Q(assignee=user)
+    if user.role in (Role.MANAGER, Role.CASEWORKER):
+        condition = Q()  # every follow-up of the cases they see (a manager: the organisation's)
+    return FollowUp.objects.filter(condition, case__in=visible)
+
+
+def can_act_on_follow_up(user: User, follow_up) -> bool:
+    """Complete or snooze: its holder, the case's lead or a manager of the organisation."""
+    if follow_up.assignee_id == user.pk:
+        return True
+    case = cases_visible_to(user).filter(pk=follow_up.case_id).first()
+    return case is not None and viewer_kind(user, case) in (LEAD, MANAGER)
+
+
+def follow_up_reassign_candidates(user: User, follow_up) -> QuerySet[User]:
+    """The lead or a manager hands a follow-up to a team member or a manager of the organisation."""
+    case = cases_visible_to(user).filter(pk=follow_up.case_id).first()
+    if case is None or viewer_kind(user, case) not in (LEAD, MANAGER):
+        return User.objects.none()
+    team = CaseTeamMember.objects.filter(case_id=case.pk).values("user_id")
+    return (
+        User.objects.filter(is_active=True)
+        .filter(Q(pk__in=team) | Q(membership__organisation_id=case.organisation_id, membership__role=Role.MANAGER))
+        .exclude(pk=follow_up.assignee_id)
+        .order_by("last_name", "first_name")
+    )
+
+
 # --- Transfers ----------------------------------------------------------------------------
 
 

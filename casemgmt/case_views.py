@@ -44,6 +44,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
         referral_source=filters.get("referral_source") or "",
         lead=filters.get("lead"),
         risk_band=filters.get("risk_band") or "",
+        overdue=bool(filters.get("overdue")),
         sort=filters.get("sort") or selectors.DEFAULT_SORT,
     )
     page = Paginator(cases, 25).get_page(request.GET.get("page"))
@@ -56,14 +57,16 @@ def case_list(request: HttpRequest) -> HttpResponse:
         "rows": rows,
         "querystring": querystring.urlencode(),
         "can_open": access.can_open_case(request.user),
-        "filtered": any(filters.get(k) for k in ("q", "stage", "city", "referral_source", "lead", "risk_band")),
+        "filtered": any(
+            filters.get(k) for k in ("q", "stage", "city", "referral_source", "lead", "risk_band", "overdue")
+        ),
         "saved_searches": access.saved_searches_of(request.user),
     }
     template = "cases/list.html#results" if request.htmx else "cases/list.html"
     return render(request, template, context)
 
 
-SAVED_SEARCH_KEYS = {"q", "stage", "city", "referral_source", "lead", "risk_band", "sort"}
+SAVED_SEARCH_KEYS = {"q", "stage", "city", "referral_source", "lead", "risk_band", "overdue", "sort"}
 
 
 @require_POST

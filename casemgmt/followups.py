@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -314,24 +313,6 @@ def send_email(notification_id: int) -> bool:
         notification.email_sent_at = timezone.now()
         notification.save(update_fields=["email_sent_at"])
         return True
-
-
-# --- Reading ---------------------------------------------------------------------------------
-
-
-def follow_ups_visible_to(user: User):
-    """A user's own follow-ups; a manager's: also every open one of the organisation's cases; the lead's
-    and team caseworkers': also those of their cases."""
-    from . import access
-
-    if not (user.is_authenticated and user.is_active):
-        return FollowUp.objects.none()
-    condition = Q(assignee=user)
-    if user.role == Role.MANAGER:
-        condition |= Q(case__organisation_id=user.membership.organisation_id)
-    elif user.role == Role.CASEWORKER:
-        condition |= Q(case__in=access.cases_visible_to(user).values("pk"))
-    return FollowUp.objects.filter(condition, case__in=access.cases_visible_to(user).values("pk"))
 
 
 # --- The core's rules (handbook §6) -----------------------------------------------------------

@@ -145,6 +145,7 @@ class CaseFilterForm(forms.Form):
         required=False,
         choices=[("", _("Any band")), ("low", _("Low")), ("medium", _("Medium")), ("high", _("High"))],
     )
+    overdue = forms.BooleanField(label=_("With an overdue follow-up"), required=False)
     sort = forms.ChoiceField(
         label=_("Sort by"),
         required=False,
@@ -171,6 +172,9 @@ class CaseFilterForm(forms.Form):
         for f in self.fields.values():
             if type(f.widget) is forms.Select:
                 f.widget = FastSelect(attrs=f.widget.attrs, choices=f.choices)
+            if isinstance(f.widget, forms.CheckboxInput):
+                f.widget.attrs.setdefault("class", "form-check-input")
+                continue
             f.widget.attrs.setdefault(
                 "class",
                 "form-select form-select-sm" if isinstance(f.widget, forms.Select) else "form-control form-control-sm",

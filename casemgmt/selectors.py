@@ -9,6 +9,7 @@ from typing import Any
 from django.apps import apps
 from django.db.models import Exists, Func, OuterRef, Q, QuerySet, Subquery, TextField, Value
 from django.db.models.functions import Concat
+from django.utils import timezone
 
 from accounts.models import City, Organisation, User
 
@@ -44,6 +45,7 @@ def case_list(
     referral_source: str = "",
     lead: int | None = None,
     risk_band: str = "",
+    overdue: bool = False,
     sort: str = DEFAULT_SORT,
 ) -> QuerySet[Case]:
     """The case list for one user: scope, search, filters, sort; one query per page."""
@@ -81,6 +83,12 @@ def case_list(
 
         latest = Assessment.objects.filter(case=OuterRef("pk")).order_by("-assessed_on", "-pk").values("risk_band")[:1]
         cases = cases.annotate(current_band=Subquery(latest)).filter(current_band=risk_band)
+    if overdue:
+        # cases with a follow-up past its due date and not done (escalated ones included)
+        from .followup_models import OPEN_STATUSES, FollowUp
+
+        late = FollowUp.objects.filter(case=OuterRef("pk"), status__in=OPEN_STATUSES, due_on__lt=timezone.localdate())
+        cases = cases.filter(Exists(late))
     return cases.order_by(*SORTS.get(sort, SORTS[DEFAULT_SORT]), "pk")
 
 

@@ -2,12 +2,13 @@
 
 from celery import shared_task
 
-from . import followups
+from . import followup_services, followups
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
 def deliver_follow_ups() -> int:
     """Run by beat every minute: deliver what fell due, then escalate what is long overdue."""
+    followup_services.wake_snoozed()
     delivered = 0
     while batch := followups.deliver_due():
         delivered += batch

@@ -4,7 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 
-from . import case_views, casefile_views, orgsettings, views
+from . import case_views, casefile_views, followup_views, orgsettings, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -19,6 +19,7 @@ urlpatterns = [
     path("settings/", include((orgsettings.urlpatterns, orgsettings.app_name))),
     # Apps to the right first: their case pages (/cases/<id>/mentoring/) must win over the case
     # file's generic /cases/<id>/<section>/ pattern.
+    path("", include(followup_views.urlpatterns)),
     path("", include("programs.urls")),
     path("", include("families.urls")),
     path("", include(case_views.urlpatterns)),

@@ -24,6 +24,31 @@ def register_home_panel(panel):
     return panel
 
 
+@register_home_panel
+def due_panel(request):
+    """Everyone who holds follow-ups: theirs, due and overdue and the next week's."""
+    import datetime
+
+    from django.utils import timezone
+
+    from .followup_models import OPEN_STATUSES
+    from .followup_views import label_of
+
+    user = request.user
+    if user.membership_or_none is None:
+        return None
+    today = timezone.localdate()
+    rows = list(
+        access.follow_ups_visible_to(user)
+        .filter(assignee=user, status__in=OPEN_STATUSES, due_on__lte=today + datetime.timedelta(days=7))
+        .select_related("case__participant")
+        .order_by("due_on", "pk")[:20]
+    )
+    for row in rows:
+        row.label, row.overdue = label_of(row.kind), row.due_on < today
+    return "followups/_home_panel.html", {"rows": rows}
+
+
 def home(request: HttpRequest) -> HttpResponse:
     """Each role's start page: my cases for team members, the intake queue for managers."""
     user = request.user

@@ -283,6 +283,7 @@ class CaseFilterSerializer(serializers.Serializer):
     referral_source = serializers.ChoiceField(choices=ReferralSource.choices, required=False)
     lead = serializers.IntegerField(required=False, min_value=1)
     risk_band = serializers.ChoiceField(choices=["low", "medium", "high"], required=False)
+    overdue = serializers.BooleanField(required=False, default=False)
 
 
 class TeamMemberSerializer(serializers.ModelSerializer):
@@ -314,6 +315,7 @@ FILTER_PARAMETERS = [
     OpenApiParameter("referral_source", str, enum=ReferralSource.values),
     OpenApiParameter("lead", int, description="User id of the lead caseworker"),
     OpenApiParameter("risk_band", str, enum=["low", "medium", "high"], description="Band of the latest assessment"),
+    OpenApiParameter("overdue", bool, description="Only cases with a follow-up past its due date"),
 ]
 
 
@@ -343,6 +345,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
             referral_source=params.get("referral_source", ""),
             lead=params.get("lead"),
             risk_band=params.get("risk_band", ""),
+            overdue=params.get("overdue", False),
         )
 
     def get_serializer_class(self):

@@ -2,7 +2,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
-from . import casefile, cases, views
+from . import casefile, cases, followups, views
 
 router = SimpleRouter()
 router.include_format_suffixes = False
@@ -16,6 +16,7 @@ router.register("assessments", casefile.AssessmentViewSet, basename="api-assessm
 router.register("goals", casefile.GoalViewSet, basename="api-goal")
 router.register("attachments", casefile.AttachmentViewSet, basename="api-attachment")
 router.register("post-exit-outcomes", casefile.OutcomeViewSet, basename="api-outcome")
+router.register("follow-ups", followups.FollowUpViewSet, basename="api-follow-up")
 for _key, _path in [
     ("note", "notes"),
     ("legal_event", "legal-events"),
