@@ -7,7 +7,7 @@ counsellors of the session's own engagement ever read. Everything out of scope a
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -60,12 +60,16 @@ def family_contact_basis(user: User) -> Q:
     """On household-member rows: the participant's current family-contact consent, or the relative's
     own current consent. Evaluated in SQL at query time, so a withdrawal counts from the next request."""
     today = timezone.localdate()
+    # a consent to share family contact with another organisation (probation, a transfer) is no basis
     case_consent = Consent.objects.filter(
         case=OuterRef("case"),
         categories__contains=["family_contact"],
         given_on__lte=today,
         withdrawn_on__isnull=True,
-    ).filter(Q(expires_on__isnull=True) | Q(expires_on__gte=today))
+    ).filter(
+        Q(expires_on__isnull=True) | Q(expires_on__gte=today),
+        Q(recipient__isnull=True) | Q(recipient_id=OuterRef("case__organisation_id")),
+    )
     own = Q(member__own_consent_given_on__lte=today, member__own_consent_withdrawn_on__isnull=True) & (
         Q(member__own_consent_expires_on__isnull=True) | Q(member__own_consent_expires_on__gte=today)
     )
@@ -81,7 +85,10 @@ def _current_family_contact_consents():
     today = timezone.localdate()
     return Consent.objects.filter(
         categories__contains=["family_contact"], given_on__lte=today, withdrawn_on__isnull=True
-    ).filter(Q(expires_on__isnull=True) | Q(expires_on__gte=today))
+    ).filter(
+        Q(expires_on__isnull=True) | Q(expires_on__gte=today),
+        Q(recipient__isnull=True) | Q(recipient_id=F("case__organisation_id")),
+    )
 
 
 def has_case_family_contact_consent(case: Case) -> bool:

@@ -507,7 +507,9 @@ class CounsellingSessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin
         notes, wanted = data.pop("confidential_notes"), data.pop("attendees")
         attendees = None
         if wanted is not None:
-            attendees = list(session.engagement.members.filter(pk__in=wanted))
+            # only relatives the caller may read: a hidden one reads like a missing one
+            readable = fa.links_visible_to(request.user).filter(case_id=session.case_id).values("member_id")
+            attendees = list(session.engagement.members.filter(pk__in=wanted).filter(pk__in=readable))
             if len(attendees) != len(set(wanted)):
                 raise serializers.ValidationError({"attendees": [_("Attendees are members of this engagement.")]})
         services.session_log(by=request.user, data=data, attendees=attendees, confidential_notes=notes, session=session)

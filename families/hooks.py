@@ -26,7 +26,10 @@ access.register_record(
     fa.MEMBER,
     HouseholdMember,
     RecordRule(
-        G.FAMILY, {**_STAFF, "counsellor": fa.family_contact_basis}, frozenset({LEAD, "caseworker", "counsellor"})
+        G.FAMILY,
+        {**_STAFF, "counsellor": fa.family_contact_basis},
+        frozenset({LEAD, "caseworker", "counsellor"}),
+        attachable=False,
     ),
     history_fields=("member", "relation", "lives_with_participant"),
 )
@@ -39,6 +42,7 @@ access.register_record(
         G.FAMILY,
         {**_STAFF, "counsellor": lambda user: fa.of_my_engagements(user, prefix="")},
         frozenset({LEAD, "caseworker", MANAGER}),
+        attachable=False,
     ),
     history_fields=("kind", "status", "step_plan", "started_on", "ended_on", "end_reason"),
 )
@@ -52,7 +56,10 @@ for _key, _model, _fields in (
     access.register_record(
         _key,
         _model,
-        RecordRule(G.FAMILY, {**_STAFF, "counsellor": fa.of_my_engagements}, frozenset({"counsellor"})),
+        # no files: a scan on a session would reach the caseworkers past the professional secrecy
+        RecordRule(
+            G.FAMILY, {**_STAFF, "counsellor": fa.of_my_engagements}, frozenset({"counsellor"}), attachable=False
+        ),
         history_fields=_fields,
     )
 

@@ -54,6 +54,25 @@ MEMBER_FIELDS = (
 )
 
 
+OWN_CONSENT_FIELDS = ("own_consent_given_on", "own_consent_expires_on", "own_consent_withdrawn_on")
+
+
+def _refuse_consent_by_counsellor(by: User, data: dict, member: FamilyMember | None = None) -> None:
+    """Consents are recorded by the caseworkers and the manager (handbook §4: CO reads them); a counsellor
+    must not open a relative to themselves by writing a consent."""
+    if by.role != Role.COUNSELLOR:
+        return
+    changed = [
+        name
+        for name in OWN_CONSENT_FIELDS
+        if name in data and data[name] != (getattr(member, name) if member is not None else None)
+    ]
+    if changed:
+        raise ValidationError(
+            {name: _("A relative's consent is recorded by the caseworker or the manager.") for name in changed}
+        )
+
+
 def _unknown(data: dict, allowed) -> None:
     unknown = set(data) - set(allowed)
     if unknown:
@@ -111,6 +130,7 @@ def member_add(
         if member is None:
             data = dict(data or {})
             _unknown(data, MEMBER_FIELDS)
+            _refuse_consent_by_counsellor(by, data)
             member = FamilyMember(organisation_id=case.organisation_id, **data)
             _check_member(member)
             member.full_clean(exclude=["organisation"])
@@ -137,6 +157,7 @@ def member_update(*, member: FamilyMember, by: User, data: dict[str, Any]) -> Fa
     with pghistory.context(user=by.pk):
         member = FamilyMember.objects.select_for_update().get(pk=member.pk)
         _unknown(data, MEMBER_FIELDS)
+        _refuse_consent_by_counsellor(by, data, member)
         for name, value in data.items():
             setattr(member, name, value)
         _check_member(member)
@@ -272,6 +293,8 @@ def settle_case(*, case, by: User, event: str) -> None:
     an exit the family may still be supported until the case closes."""
     if event not in ("closed", "transferred"):
         return
+    if event == "transferred":
+        _copy_shared_relatives(case)
     reason = _("The case was closed.") if event == "closed" else _("The case moved to another organisation.")
     for engagement in Engagement.objects.select_for_update().filter(case=case).exclude(status=EngagementStatus.ENDED):
         _end(engagement, by=by, reason=reason)
@@ -434,3 +457,30 @@ def support_add(*, engagement: Engagement, by: User, data: dict[str, Any]) -> Su
         entry.full_clean(exclude=["case", "engagement", "recorded_by"])
         entry.save()
         return entry
+
+
+def _copy_shared_relatives(case) -> None:
+    """A relative is one row per organisation. When a case moves, its relatives still shared with the
+    sending NGO's other cases (a sibling) are copied for the receiving NGO, which then reads and edits
+    its copy; the sender's row, and what the sender records on it, stays the sender's."""
+    from casemgmt.models import CaseTransfer
+
+    transfer = (
+        CaseTransfer.objects.filter(case=case, status=CaseTransfer.Status.ACCEPTED).order_by("-decided_at").first()
+    )
+    if transfer is None:
+        return
+    for link in HouseholdMember.objects.select_related("member").filter(case=case):
+        member = link.member
+        if member.organisation_id == transfer.to_organisation_id:
+            continue
+        shared = HouseholdMember.objects.filter(member=member).exclude(case=case).exists()
+        if not shared:
+            FamilyMember.objects.filter(pk=member.pk).update(organisation_id=transfer.to_organisation_id)
+            continue
+        copy = FamilyMember.objects.get(pk=member.pk)
+        copy.pk, copy.id = None, None
+        copy.organisation_id = transfer.to_organisation_id
+        copy.save()
+        link.member = copy
+        link.save(update_fields=["member"])

@@ -10,6 +10,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext as _
 
 from accounts.forms import apply_errors
+from accounts.models import Role
 from casemgmt import access
 from casemgmt.access import G
 from casemgmt.casefile_views import case_links, visible_sections
@@ -104,6 +105,9 @@ def member_new(request: HttpRequest, case_id: int) -> HttpResponse:
     if not fa.can_add_members(request.user, case):
         raise Http404
     form = NewMemberForm(request.POST or None)
+    if request.user.role == Role.COUNSELLOR:  # consents are recorded by the caseworkers and the manager
+        for name in services.OWN_CONSENT_FIELDS:
+            form.fields[name].disabled = True
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         relation, lives = data.pop("relation"), data.pop("lives_with_participant")
@@ -167,6 +171,9 @@ def member_edit(request: HttpRequest, case_id: int, pk: int) -> HttpResponse:
         raise Http404
     member = FamilyMember.objects.get(pk=pk)
     form = MemberForm(request.POST or None, instance=member)
+    if request.user.role == Role.COUNSELLOR:  # consents are recorded by the caseworkers and the manager
+        for name in services.OWN_CONSENT_FIELDS:
+            form.fields[name].disabled = True
     if request.method == "POST" and form.is_valid():
         data = {name: form.cleaned_data[name] for name in MemberForm.Meta.fields}
         try:
