@@ -44,6 +44,7 @@ class Rule:
     # event name -> handler(obj, by, settings); events are sent by the services through `changed()`
     events: dict[str, Callable] = field(default_factory=dict)
     sweep: Callable | None = None  # sweep(today) for gaps, run by beat
+    escalate_to: str = Remind.MANAGER  # who hears of it when overdue by the escalation delay
 
 
 RULES: dict[str, Rule] = {}
@@ -170,6 +171,11 @@ def schedule(
             )
     except IntegrityError:  # created at the same moment by another transaction
         row = FollowUp.objects.get(key=key)
+    if row.status == FollowUpStatus.CANCELLED:
+        # scheduled again after a change cancelled it (a consent edited, a hearing moved): due anew
+        row.status, row.due_on, row.assignee = FollowUpStatus.PENDING, due_on, assignee
+        row.notified_at = row.escalated_at = None
+        row.save(update_fields=["status", "due_on", "assignee", "notified_at", "escalated_at"])
     return row
 
 
@@ -245,6 +251,18 @@ def deliver_due(*, today: datetime.date | None = None, batch: int = 200) -> int:
     return len(rows)
 
 
+def sweep(*, today: datetime.date | None = None) -> int:
+    """The periodic rules (gaps: no mentoring session for 14 days, no family contact for 30); idempotent,
+    since every follow-up has its key. Returns how many rules ran."""
+    today = today or timezone.localdate()
+    ran = 0
+    for rule in RULES.values():
+        if rule.sweep is not None:
+            rule.sweep(today)
+            ran += 1
+    return ran
+
+
 def escalate_overdue(*, today: datetime.date | None = None, batch: int = 200) -> int:
     """Overdue by the rule's escalation delay: the manager is told, the follow-up marked escalated."""
     from . import tasks
@@ -262,7 +280,8 @@ def escalate_overdue(*, today: datetime.date | None = None, batch: int = 200) ->
             delay = settings_for(row.kind, row.case.organisation_id).escalation_days if row.kind in RULES else 7
             if row.due_on + datetime.timedelta(days=delay) > today:
                 continue
-            manager = manager_of(row.case)
+            rule = RULES.get(row.kind)
+            manager = lead_or_manager(row.case) if rule and rule.escalate_to == Remind.LEAD else manager_of(row.case)
             if manager is not None:
                 notification, is_new = Notification.objects.get_or_create(
                     follow_up=row, user=manager, purpose=Notification.Purpose.ESCALATION
@@ -425,5 +444,29 @@ register_rule(
         "Post-exit outcome follow-up (6, 12 and 24 months)",
         {"months": [6, 12, 24]},
         events={"case.exited": _post_exit, "outcome.recorded": _outcome_recorded},
+    )
+)
+
+
+def _court_dates(event, by, rule: Settings) -> None:
+    """Hearings and probation appointments: reminded some days before (7 and 1 by default)."""
+    cancel(case=event.case, kind="court_date", source=event)
+    if event.kind not in ("hearing", "probation_appointment"):
+        return
+    today = timezone.localdate()
+    for days in rule.params["days_before"]:
+        due = event.date - _days(days)
+        if due >= today:
+            schedule(
+                case=event.case, kind="court_date", due_on=due, source=event, remind=rule.remind, suffix=f"{days}d"
+            )
+
+
+register_rule(
+    Rule(
+        "court_date",
+        "Hearing or probation appointment coming",
+        {"days_before": [7, 1]},
+        events={"legal_event.saved": _court_dates},
     )
 )

@@ -180,6 +180,7 @@ CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "celery"
 CELERY_BEAT_SCHEDULE: dict = {
     # follow-ups falling due are delivered within a minute; the database says what is due
     "deliver-follow-ups": {"task": "casemgmt.tasks.deliver_follow_ups", "schedule": 60.0},
+    "sweep-follow-ups": {"task": "casemgmt.tasks.sweep_follow_ups", "schedule": 3600.0},
 }
 
 # --- REST API -------------------------------------------------------------------

@@ -20,3 +20,9 @@ def deliver_follow_ups() -> int:
 @shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True, max_retries=5, default_retry_delay=60)
 def send_notification_email(notification_id: int) -> bool:
     return followups.send_email(notification_id)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def sweep_follow_ups() -> int:
+    """Run by beat every hour: the gap rules create what fell due (idempotent)."""
+    return followups.sweep()

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Role
-from casemgmt import access, casefile_services, context_processors, demo, timeline, views
+from casemgmt import access, casefile_services, context_processors, demo, followups, timeline, views
 from casemgmt.access import LEAD, MANAGER, G, RecordRule
 from casemgmt.casefile_views import register_case_links
 
@@ -110,3 +110,65 @@ def family_case_link(user, case):
     if G.FAMILY not in access.visible_groups(user, case):
         return []
     return [(gettext_lazy("Family"), reverse("case-family", args=[case.pk]))]
+
+
+# --- Follow-ups: no family contact for 30 days reminds the engagement's counsellor ----------------------
+
+
+def _family_gaps(today) -> None:
+    import datetime
+
+    from django.db.models import Max, Q
+    from django.db.models.functions import Coalesce, TruncDate
+
+    settings_by_org: dict = {}
+    engagements = (
+        Engagement.objects.filter(status__in=["assessment", "active"])
+        .select_related("case")
+        .prefetch_related("assignments__counsellor")
+        .annotate(
+            last=Coalesce(TruncDate(Max("sessions__starts_at", filter=Q(sessions__status="attended"))), "started_on")
+        )
+    )
+    for engagement in engagements:
+        org = engagement.case.organisation_id
+        if org not in settings_by_org:
+            settings_by_org[org] = followups.settings_for("family_gap", org)
+        rule = settings_by_org[org]
+        counsellors = [a.counsellor for a in engagement.assignments.all() if a.counsellor.is_active]
+        if not rule.enabled or engagement.last is None or not counsellors:
+            continue
+        due = engagement.last + datetime.timedelta(days=int(rule.params["days"]))
+        if due <= today:
+            followups.schedule(
+                case=engagement.case,
+                kind="family_gap",
+                due_on=due,
+                source=engagement,
+                holder=counsellors[0],
+                remind=followups.Remind.HOLDER,
+                suffix=f"since-{engagement.last.isoformat()}",
+            )
+
+
+def _family_contact_held(session, by, rule) -> None:
+    if session.status == "attended":
+        followups.complete(
+            case=session.case,
+            kind="family_gap",
+            by=by,
+            with_=f"counselling_session:{session.pk}",
+            source=session.engagement,
+        )
+
+
+followups.register_rule(
+    followups.Rule(
+        "family_gap",
+        "No family counselling contact for 30 days",
+        {"days": 30},
+        remind=followups.Remind.HOLDER,
+        events={"counselling_session.logged": _family_contact_held},
+        sweep=_family_gaps,
+    )
+)

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
+from casemgmt import followups
 from casemgmt.models import Case, CaseTeamMember, TeamRole
 from casemgmt.services import lock_writable, team_member_add, team_member_remove
 
@@ -387,6 +388,7 @@ def session_log(
         session.logged_at = timezone.now()
         session.save()
         session.attendees.set(attendees if session.status == SessionStatus.ATTENDED else [])
+        followups.changed("counselling_session.logged", session, by=by)
         if confidential_notes is not None:
             text = confidential_notes.strip()
             if text:

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Role
-from casemgmt import access, casefile_services, context_processors, demo, timeline, views
+from casemgmt import access, casefile_services, context_processors, demo, followups, timeline, views
 from casemgmt.access import LEAD, MANAGER, G, RecordRule
 from casemgmt.casefile_views import register_case_links, register_record_links
 
@@ -111,3 +111,65 @@ def ideology_goal_ratings(user, case, goal):
         )
         for s in sessions.order_by("starts_at", "pk")
     ]
+
+
+# --- Follow-ups: a gap in mentoring reminds the mentor after 14 days, the lead caseworker after 21 --------
+
+
+def _last_session_days(today):
+    """Active assignments with the day of their last attended session (or their start)."""
+    from django.db.models import Max, Q
+    from django.db.models.functions import Coalesce, TruncDate
+
+    from .models import MentorAssignment
+    from .models.mentoring import AssignmentStatus
+
+    return (
+        MentorAssignment.objects.filter(status=AssignmentStatus.ACTIVE)
+        .select_related("case", "mentor")
+        .annotate(
+            last=Coalesce(TruncDate(Max("sessions__starts_at", filter=Q(sessions__status="attended"))), "started_on")
+        )
+    )
+
+
+def _mentoring_gaps(today) -> None:
+    import datetime
+
+    settings_by_org: dict = {}
+    for assignment in _last_session_days(today):
+        org = assignment.case.organisation_id
+        if org not in settings_by_org:
+            settings_by_org[org] = followups.settings_for("mentoring_gap", org)
+        rule = settings_by_org[org]
+        if not rule.enabled or assignment.last is None:
+            continue
+        due = assignment.last + datetime.timedelta(days=int(rule.params["days"]))
+        if due <= today:
+            followups.schedule(
+                case=assignment.case,
+                kind="mentoring_gap",
+                due_on=due,
+                source=assignment,
+                holder=assignment.mentor,
+                remind=followups.Remind.HOLDER,
+                suffix=f"since-{assignment.last.isoformat()}",
+            )
+
+
+def _mentoring_session_held(session, by, rule) -> None:
+    if session.status == "attended":
+        followups.complete(case=session.case, kind="mentoring_gap", by=by, with_=f"mentoring_session:{session.pk}")
+
+
+followups.register_rule(
+    followups.Rule(
+        "mentoring_gap",
+        "No mentoring session for 14 days (the lead caseworker hears of it after 21)",
+        {"days": 14},
+        remind=followups.Remind.HOLDER,
+        events={"mentoring_session.logged": _mentoring_session_held},
+        sweep=_mentoring_gaps,
+        escalate_to=followups.Remind.LEAD,
+    )
+)

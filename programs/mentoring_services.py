@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
+from casemgmt import followups
 from casemgmt.models import Case, CaseTeamMember, TeamRole
 from casemgmt.services import lock_writable, team_member_add, team_member_remove
 
@@ -302,6 +303,7 @@ def session_log(
         session.full_clean(exclude=["case", "assignment", "mentor", "recorded_by", "goal"])
         session.logged_at = timezone.now()
         session.save()
+        followups.changed("mentoring_session.logged", session, by=by)
         text = confidential_notes.strip()
         if text:
             MentoringConfidentialNote.objects.update_or_create(session=session, defaults={"author": by, "text": text})

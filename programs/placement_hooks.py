@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import User
-from casemgmt import access, casefile_services, casefile_views, context_processors, demo, timeline
+from casemgmt import access, casefile_services, casefile_views, context_processors, demo, followups, timeline
 from casemgmt.access import ALL_ROWS, LEAD, MANAGER, G, RecordRule
 from casemgmt.models import Case
 
@@ -203,3 +203,47 @@ def _seed_demo() -> None:
     from .placement_demo import seed_placements
 
     seed_placements()
+
+
+# --- Follow-ups: the 30/90/180-day check-ins remind the placement officer who started the placement -----
+
+
+def _check_ins_due(placement, by, rule) -> None:
+    holder = by if by is not None and by.role == "placement_officer" else None
+    for check_in in placement.check_ins.filter(recorded_on__isnull=True):
+        followups.schedule(
+            case=placement.case,
+            kind="placement_check_in",
+            due_on=check_in.due_on,
+            source=check_in,
+            holder=holder,
+            remind=followups.Remind.HOLDER if holder else rule.remind,
+        )
+
+
+def _check_in_recorded(check_in, by, rule) -> None:
+    followups.complete(
+        case=check_in.case, kind="placement_check_in", by=by, with_=f"check-in:{check_in.pk}", source=check_in
+    )
+
+
+def _placement_ended(placement, by, rule) -> None:
+    for check_in in placement.check_ins.filter(recorded_on__isnull=True):
+        followups.cancel(case=placement.case, kind="placement_check_in", source=check_in)
+
+
+followups.register_rule(
+    followups.Rule(
+        "placement_check_in",
+        "Placement check-in (30, 90 and 180 days after the start)",
+        {"days": [30, 90, 180]},
+        remind=followups.Remind.HOLDER,
+        events={
+            "placement.started": _check_ins_due,
+            "placement_check_in.recorded": _check_in_recorded,
+            "placement.completed": _placement_ended,
+            "placement.dropped_out": _placement_ended,
+            "placement.dismissed": _placement_ended,
+        },
+    )
+)

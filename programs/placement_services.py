@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import City, Organisation, User
+from casemgmt import followups
 from casemgmt.models import Case
 from casemgmt.services import lock_writable
 
@@ -327,6 +328,7 @@ def placement_move(
         locked.status = to_status
         locked.full_clean(exclude=["case", "opportunity", "partner", "recorded_by"])
         locked.save()
+        followups.changed(f"placement.{to_status}", locked, by=by)
         return locked
 
 
@@ -357,6 +359,7 @@ def check_in_record(*, by: User, check_in: CheckIn, recorded_on: datetime.date, 
         locked.recorded_by = by
         locked.full_clean(exclude=["case", "placement", "recorded_by"])
         locked.save()
+        followups.changed("placement_check_in.recorded", locked, by=by)
         return locked
 
 
