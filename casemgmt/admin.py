@@ -1,8 +1,10 @@
-"""System configuration in the Django admin: assessment templates only. Case content is never here."""
+"""System configuration in the Django admin: assessment templates and the default follow-up rules.
+Case content is never here."""
 
 from django.contrib import admin
 
 from .casefile import AssessmentDomain, AssessmentItem, AssessmentTemplate
+from .followup_models import FollowUpRule
 
 
 class DomainInline(admin.TabularInline):
@@ -31,3 +33,17 @@ class AssessmentDomainAdmin(admin.ModelAdmin):
     list_display = ["name", "template", "order"]
     list_filter = ["template"]
     inlines = [ItemInline]
+
+
+@admin.register(FollowUpRule)
+class FollowUpRuleAdmin(admin.ModelAdmin):
+    """The system's defaults of the cadence table; each NGO's admin overrides them in the app's settings."""
+
+    list_display = ["key", "label", "params", "remind", "escalation_days", "enabled"]
+    readonly_fields = ["key"]
+
+    def has_add_permission(self, request):  # rules come from the code that applies them
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -31,4 +31,5 @@ def navigation(request):
         items.extend(source(user))
     if user.role == Role.ADMIN:
         items.append((_("Users"), reverse("orgsettings:user-list")))
+        items.append((_("Reminders"), reverse("orgsettings:rule-list")))
     return {"nav_items": items}

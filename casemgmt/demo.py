@@ -420,3 +420,27 @@ def _reason_for(stage: str) -> str:
         Stage.CLOSED: "Last follow-up done.",
         Stage.DECLINED: "Referred elsewhere: needs a specialised health service first.",
     }[stage]
+
+
+def seed_follow_ups() -> None:
+    """After every app's demo rows (whose services scheduled their follow-ups): run the gap sweep, deliver
+    what is due (the bell), snooze two and complete two of the demo caseworker's, so the demo shows
+    due, overdue, snoozed and done follow-ups. Idempotent: keys and states make a second run a no-op."""
+    from . import followup_services, followups
+    from .followup_models import FollowUp, FollowUpStatus
+
+    followups.sweep()
+    while followups.deliver_due():
+        pass
+    mine = FollowUp.objects.filter(assignee__username="caseworker").order_by("due_on", "pk")
+    if not mine.filter(status=FollowUpStatus.SNOOZED).exists():
+        for row in mine.filter(status=FollowUpStatus.PENDING)[:2]:
+            followup_services.followup_snooze(
+                follow_up=row,
+                by=row.assignee,
+                until=timezone.localdate() + datetime.timedelta(days=5),
+                reason="On leave",
+            )
+    if not mine.filter(status=FollowUpStatus.DONE, completed_with="").exists():
+        for row in mine.filter(status=FollowUpStatus.PENDING)[:2]:
+            followup_services.followup_complete(follow_up=row, by=row.assignee, note="Done by phone")

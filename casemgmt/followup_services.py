@@ -86,3 +86,54 @@ def notifications_mark_read(*, user: User, ids: list[int] | None = None) -> int:
     if ids is not None:
         rows = rows.filter(pk__in=ids)
     return rows.update(read_at=timezone.now())
+
+
+def _same_shape(value, default, field: str) -> None:
+    """An organisation's parameters keep the shape of the defaults: numbers of days or months, lists of
+    them, or a number per risk band; each between 1 and 3650."""
+    if isinstance(default, dict):
+        if not isinstance(value, dict) or set(value) != set(default):
+            raise ValidationError(
+                {"params": [_("Give %(keys)s for %(field)s.") % {"keys": ", ".join(default), "field": field}]}
+            )
+        for key in default:
+            _same_shape(value[key], default[key], f"{field}.{key}")
+    elif isinstance(default, list):
+        if not isinstance(value, list) or not value:
+            raise ValidationError({"params": [_("Give a list of numbers for %(field)s.") % {"field": field}]})
+        for item in value:
+            _same_shape(item, default[0], field)
+    elif isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 3650:
+        raise ValidationError({"params": [_("%(field)s must be a whole number from 1 to 3650.") % {"field": field}]})
+
+
+@transaction.atomic
+def rule_setting_save(
+    *, organisation, rule, by: User, params=None, remind: str = "", escalation_days=None, enabled=None
+):
+    """An NGO's own setting of a rule (its admin); empty values fall back on the system's defaults."""
+    from .followup_models import OrganisationRuleSetting, Remind
+
+    with pghistory.context(user=by.pk):
+        if params is not None:
+            if not isinstance(params, dict) or set(params) - set(rule.params):
+                raise ValidationError(
+                    {"params": [_("Only these settings exist: %(keys)s.") % {"keys": ", ".join(rule.params)}]}
+                )
+            for key, value in params.items():
+                _same_shape(value, rule.params[key], key)
+        if remind and remind not in Remind.values:
+            raise ValidationError({"remind": [_("Choose who is reminded.")]})
+        if escalation_days is not None and not 1 <= escalation_days <= 365:
+            raise ValidationError({"escalation_days": [_("From 1 to 365 days.")]})
+        setting, _created = OrganisationRuleSetting.objects.update_or_create(
+            organisation=organisation,
+            rule=rule,
+            defaults={
+                "params": params or None,
+                "remind": remind,
+                "escalation_days": escalation_days,
+                "enabled": enabled,
+            },
+        )
+        return setting

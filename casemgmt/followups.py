@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
+from django.db.models import OuterRef, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -468,5 +469,114 @@ register_rule(
         "Hearing or probation appointment coming",
         {"days_before": [7, 1]},
         events={"legal_event.saved": _court_dates},
+    )
+)
+
+
+def _plan_after_assessment(assessment, by, rule: Settings) -> None:
+    """A reintegration plan within 30 days of an assessment, unless the case has goals already."""
+    from .casefile import Goal
+
+    if not Goal.objects.filter(case=assessment.case).exists():
+        due = assessment.assessed_on + _days(rule.params["days"])
+        schedule(case=assessment.case, kind="plan", due_on=due, source=assessment, remind=rule.remind)
+
+
+def _plan_made(goal, by, rule: Settings) -> None:
+    complete(case=goal.case, kind="plan", by=by, with_=f"goal:{goal.pk}")
+
+
+register_rule(
+    Rule(
+        "plan",
+        "Reintegration plan after the assessment",
+        {"days": 30},
+        events={"assessment.recorded": _plan_after_assessment, "goal.saved": _plan_made},
+    )
+)
+
+
+def _reviews(today: datetime.date) -> None:
+    """Plan reviews every 3 months for active cases, and case conferences every 14 days for high-risk
+    ones: one follow-up per period, keyed by the period, inserted in bulk (the sweep runs over every
+    active case; existing keys are skipped by the database), so a second sweep creates nothing."""
+    from .casefile import Assessment
+    from .casefile_services import add_months
+    from .models import Case, CaseTeamMember, Stage
+
+    latest_band = Assessment.objects.filter(case=OuterRef("pk")).order_by("-assessed_on", "-pk").values("risk_band")[:1]
+    lead = CaseTeamMember.objects.filter(case=OuterRef("pk"), is_lead=True, user__is_active=True).values("user_id")[:1]
+    cases = (
+        Case.objects.filter(stage__in=[Stage.ACTIVE, Stage.REVIEW])
+        .annotate(band=Subquery(latest_band), lead=Subquery(lead))
+        .values("pk", "organisation_id", "stage_changed_at", "band", "lead")
+    )
+    settings_by_org: dict = {}
+    managers: dict = {}
+    batch: list[FollowUp] = []
+    for case in cases.iterator(chunk_size=2000):
+        org = case["organisation_id"]
+        if org not in settings_by_org:
+            settings_by_org[org] = (settings_for("plan_review", org), settings_for("case_conference", org))
+            manager = (
+                User.objects.filter(is_active=True, membership__organisation_id=org, membership__role=Role.MANAGER)
+                .order_by("pk")
+                .values_list("pk", flat=True)
+                .first()
+            )
+            managers[org] = manager
+        review, conference = settings_by_org[org]
+        assignee = case["lead"] or managers[org]
+        if assignee is None:
+            continue
+        since = timezone.localtime(case["stage_changed_at"]).date() if case["stage_changed_at"] else today
+        if review.enabled:
+            months = int(review.params["months"])
+            period = max((today.year - since.year) * 12 + today.month - since.month, 0) // months + 1
+            due = add_months(since, period * months)
+            batch.append(_row(case["pk"], "plan_review", due, assignee, f"period-{period}"))
+        if conference.enabled and case["band"] == "high":
+            days = int(conference.params["days"])
+            period = (today - since).days // days + 1
+            batch.append(
+                _row(case["pk"], "case_conference", since + _days(period * days), assignee, f"period-{period}")
+            )
+        if len(batch) >= 2000:
+            FollowUp.objects.bulk_create(batch, ignore_conflicts=True)
+            batch = []
+    FollowUp.objects.bulk_create(batch, ignore_conflicts=True)
+
+
+def _row(case_id: int, kind: str, due_on: datetime.date, assignee_id: int, suffix: str) -> FollowUp:
+    """A follow-up keyed like `schedule()` keys it, for bulk inserts."""
+    return FollowUp(
+        case_id=case_id,
+        kind=kind,
+        due_on=due_on,
+        assignee_id=assignee_id,
+        key=f"{kind}:{case_id}:::{suffix}",
+    )
+
+
+register_rule(Rule("plan_review", "Plan review", {"months": 3}, sweep=_reviews))
+register_rule(Rule("case_conference", "Multi-agency case conference (high-risk cases)", {"days": 14}))
+
+
+def _retention_review(case, by, rule: Settings) -> None:
+    from .casefile_services import add_months
+    from .models import Stage
+
+    if case.stage == Stage.CLOSED:
+        due = add_months(timezone.localdate(), int(rule.params["months"]))
+        schedule(case=case, kind="retention_review", due_on=due, remind=rule.remind)
+
+
+register_rule(
+    Rule(
+        "retention_review",
+        "Retention review of a closed case",
+        {"months": 24},
+        remind=Remind.MANAGER,
+        events={"case.stage": _retention_review},
     )
 )

@@ -2,6 +2,7 @@
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from casemgmt.models import Case, CaseTeamMember, Stage
 
@@ -43,3 +44,15 @@ def test_seed_demo_refuses_with_debug_off(db, settings):
     settings.DEBUG = False
     with pytest.raises(CommandError, match="DEBUG off"):
         call_command("seed_demo")
+
+
+def test_demo_follow_ups_in_every_state(seeded):
+    from casemgmt.followup_models import FollowUp, Notification
+
+    mine = FollowUp.objects.filter(assignee__username="caseworker")
+    states = set(mine.values_list("status", flat=True))
+    assert {"pending", "snoozed", "done"} <= states
+    assert FollowUp.objects.filter(status__in=["pending", "escalated"], due_on__lt=timezone.localdate()).exists()
+    kinds = set(FollowUp.objects.values_list("kind", flat=True))
+    assert {"first_contact", "reassessment", "post_exit_outcome", "mentoring_gap", "placement_check_in"} <= kinds
+    assert Notification.objects.filter(user__username="caseworker").exists()

@@ -64,6 +64,7 @@ class Command(BaseCommand):
             cases = seed_cases()
             for seed in demo.EXTENSIONS:
                 seed()
+            demo.seed_follow_ups()
         self.stdout.write(self.style.SUCCESS(f"Demo data ready ({created} new users, {cases} new cases)."))
 
 
