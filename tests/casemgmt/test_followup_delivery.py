@@ -20,35 +20,56 @@ from tests.conftest import ROOT, subprocess_env
 from tests.factories import CaseFactory
 
 
-@pytest.fixture
-def worker(transactional_db):
+def _ping(queue: str, broker: str | None) -> bool:
+    destination = [f"{queue}@{os.uname().nodename}"]
+    if broker is None:
+        return bool(app.control.ping(destination=destination, timeout=0.5))
+    with app.connection_for_write(broker) as connection:
+        return bool(app.control.ping(destination=destination, timeout=0.5, connection=connection))
+
+
+def start_worker(queue: str, broker: str | None = None) -> subprocess.Popen:
     """A worker of its own, on a queue of its own (parallel test processes share the Redis), using the
     database this test writes to."""
     db = connection.settings_dict
     url = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-    queue = f"test-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-    app.conf.task_default_queue = queue
+    env = {
+        "DJANGO_SETTINGS_MODULE": "casemgmt.settings_test",
+        "DATABASE_URL": url,
+        "DATABASE_CONN_MAX_AGE": "0",
+        "CELERY_TASK_DEFAULT_QUEUE": queue,  # what the worker enqueues (the e-mails) stays on this queue
+    }
+    if broker:
+        env["CELERY_BROKER_URL"] = env["CELERY_RESULT_BACKEND"] = broker
     proc = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "casemgmt", "worker", "--pool=solo", "-Q", queue, "-n", f"{queue}@%h"],
         cwd=ROOT,
-        env=subprocess_env(
-            DJANGO_SETTINGS_MODULE="casemgmt.settings_test",
-            DATABASE_URL=url,
-            DATABASE_CONN_MAX_AGE="0",
-            CELERY_TASK_DEFAULT_QUEUE=queue,  # what the worker enqueues (the e-mails) stays on this queue
-        ),
+        env=subprocess_env(**env),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 60
-    while not app.control.ping(destination=[f"{queue}@{os.uname().nodename}"], timeout=0.5):
+    while not _ping(queue, broker):
         if proc.poll() is not None or time.monotonic() > deadline:
             proc.kill()
             pytest.fail("The Celery worker did not start")
+    return proc
+
+
+@pytest.fixture
+def queue(transactional_db):
+    name = f"test-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    app.conf.task_default_queue = name
+    yield name
+    app.conf.task_default_queue = "celery"
+
+
+@pytest.fixture
+def worker(queue):
+    proc = start_worker(queue)
     yield proc
     proc.terminate()
     proc.wait(20)
-    app.conf.task_default_queue = "celery"
 
 
 def _wait(condition, seconds=30.0):
@@ -83,3 +104,44 @@ def test_the_worker_delivers_each_due_follow_up_once_and_mails_it(worker, demo):
     assert set(Notification.objects.values_list("follow_up__case", flat=True)) == {c.pk for c in cases}
     later.refresh_from_db()
     assert later.notified_at is None
+
+
+def _due_follow_ups(demo, n: int) -> list[int]:
+    """n follow-ups due today on one case (the rows are what matters to delivery)."""
+    case = CaseFactory(
+        organisation=demo["caseworker"].membership.organisation, by=demo["manager"], lead=demo["caseworker"]
+    )
+    FollowUp.objects.filter(case=case).delete()
+    today = timezone.localdate()
+    rows = FollowUp.objects.bulk_create(
+        FollowUp(case=case, kind="first_contact", due_on=today, assignee=demo["caseworker"], key=f"load:{case.pk}:{i}")
+        for i in range(n)
+    )
+    return [r.pk for r in rows]
+
+
+def test_a_worker_killed_in_the_middle_of_a_delivery_loses_nothing_and_doubles_nothing(queue, demo):
+    ids = _due_follow_ups(demo, 2000)
+    first = start_worker(queue)
+    try:
+        tasks.deliver_follow_ups.delay()
+        # kill it once the first batches are in, the next ones under way
+        assert _wait(lambda: Notification.objects.count() >= 200, seconds=60)
+        first.kill()
+        first.wait(20)
+    finally:
+        if first.poll() is None:
+            first.kill()
+    delivered_before = Notification.objects.count()
+    second = start_worker(queue)
+    try:
+        tasks.deliver_follow_ups.delay()  # what beat does every minute
+        assert _wait(lambda: not FollowUp.objects.filter(pk__in=ids, notified_at__isnull=True).exists(), seconds=120)
+    finally:
+        second.terminate()
+        second.wait(20)
+    assert delivered_before >= 200
+    per_follow_up = Notification.objects.filter(follow_up_id__in=ids, purpose="due").values_list(
+        "follow_up_id", flat=True
+    )
+    assert sorted(per_follow_up) == sorted(ids)  # each exactly once
