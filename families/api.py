@@ -7,8 +7,6 @@ only, used for the counsellors of the session's own engagement.
 
 from __future__ import annotations
 
-import re
-
 from django.db.models import Count, Prefetch
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
@@ -21,6 +19,7 @@ from accounts.models import Role
 from casemgmt import access
 from casemgmt.access import G
 from casemgmt.api.casefile import case_in_scope
+from casemgmt.api.params import query_int
 from casemgmt.reads import log_read, log_reads
 
 from . import access as fa
@@ -39,15 +38,6 @@ from .models import (
 )
 
 GROUPS = frozenset({G.FAMILY})
-
-
-def _number(request, name: str) -> int | None:
-    raw = request.query_params.get(name)
-    if raw is None:
-        return None
-    if not re.fullmatch(r"[0-9]{1,18}", raw):
-        raise serializers.ValidationError({name: [_("A number.")]})
-    return int(raw)
 
 
 # --- Households and members -----------------------------------------------------------------
@@ -98,7 +88,7 @@ class HouseholdViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         if getattr(self, "swagger_fake_view", False):  # schema generation: no caller
             return Household.objects.none()
         rows = fa.households_visible_to(self.request.user).annotate(member_count=Count("links")).order_by("pk")
-        case_id = _number(self.request, "case") if self.action == "list" else None
+        case_id = query_int(self.request, "case") if self.action == "list" else None
         return rows.filter(case_id=case_id) if case_id is not None else rows
 
     def _context(self, households) -> dict:
@@ -179,7 +169,7 @@ class FamilyMemberViewSet(
             return FamilyMember.objects.none()
         rows = fa.members_visible_to(self.request.user).order_by("pk")
         if self.action == "list":
-            case_id = _number(self.request, "case")
+            case_id = query_int(self.request, "case")
             if case_id is not None:
                 rows = rows.filter(
                     pk__in=fa.links_visible_to(self.request.user).filter(case_id=case_id).values("member_id")
@@ -275,7 +265,7 @@ class EngagementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
             return Engagement.objects.none()
         rows = fa.engagements_visible_to(self.request.user).prefetch_related("members", "assignments").order_by("pk")
         if self.action == "list":
-            case_id = _number(self.request, "case")
+            case_id = query_int(self.request, "case")
             if case_id is not None:
                 rows = rows.filter(case_id=case_id)
         return rows
@@ -423,10 +413,10 @@ class CounsellingSessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin
             .order_by("-starts_at", "-pk")
         )
         if self.action == "list":
-            case_id = _number(self.request, "case")
+            case_id = query_int(self.request, "case")
             if case_id is not None:
                 rows = rows.filter(case_id=case_id)
-            engagement_id = _number(self.request, "engagement")
+            engagement_id = query_int(self.request, "engagement")
             if engagement_id is not None:
                 rows = rows.filter(engagement_id=engagement_id)
             wanted = self.request.query_params.get("status")

@@ -7,8 +7,6 @@ only, used for the session's own mentor.
 
 from __future__ import annotations
 
-import re
-
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
@@ -19,6 +17,7 @@ from rest_framework.response import Response
 from casemgmt import access
 from casemgmt.access import G
 from casemgmt.api.casefile import case_in_scope
+from casemgmt.api.params import query_int
 from casemgmt.reads import log_read, log_reads
 
 from .. import mentoring_access as ma
@@ -28,15 +27,6 @@ from ..models import MentorAssignment, MentoringSession, MentorProfile
 from ..models.mentoring import Gender, PlaceType, SessionStatus, Topic
 
 GROUPS = frozenset({G.MENTORING})
-
-
-def _number(request, name: str) -> int | None:
-    raw = request.query_params.get(name)
-    if raw is None:
-        return None
-    if not re.fullmatch(r"[0-9]{1,18}", raw):
-        raise serializers.ValidationError({name: [_("A number.")]})
-    return int(raw)
 
 
 # --- Mentors --------------------------------------------------------------------------------
@@ -92,7 +82,7 @@ class MentorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     @action(detail=False, methods=["get"], pagination_class=None)
     def match(self, request):
         """Mentors ranked for a case (city, shared languages, free places, gender), with the reasons."""
-        case_id = _number(request, "case")
+        case_id = query_int(request, "case")
         if case_id is None:
             raise serializers.ValidationError({"case": [_("Name the case to match.")]})
         case = case_in_scope(request, case_id)
@@ -208,7 +198,7 @@ class MentorAssignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
             return MentorAssignment.objects.none()
         rows = ma.assignments_visible_to(self.request.user).select_related("case__participant__city")
         if self.action == "list":
-            case_id = _number(self.request, "case")
+            case_id = query_int(self.request, "case")
             if case_id is not None:
                 rows = rows.filter(case_id=case_id)
             wanted = self.request.query_params.get("status")
@@ -331,7 +321,7 @@ class MentoringSessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
             return MentoringSession.objects.none()
         rows = ma.sessions_visible_to(self.request.user)
         if self.action == "list":
-            case_id = _number(self.request, "case")
+            case_id = query_int(self.request, "case")
             if case_id is not None:
                 rows = rows.filter(case_id=case_id)
             wanted = self.request.query_params.get("status")

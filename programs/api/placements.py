@@ -10,8 +10,6 @@ placement's dates and status, and nothing of the case file.
 
 from __future__ import annotations
 
-import re
-
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -23,6 +21,7 @@ from rest_framework.response import Response
 from accounts.models import City, Organisation
 from casemgmt import access
 from casemgmt.access import G
+from casemgmt.api.params import query_int
 from casemgmt.reads import log_read, log_reads
 
 from .. import placement_selectors as sel
@@ -40,15 +39,6 @@ from ..models import (
 )
 
 GROUPS = frozenset({G.PLACEMENTS})
-
-
-def _number(request, name: str) -> int | None:
-    value = request.query_params.get(name)
-    if value is None:
-        return None
-    if not re.fullmatch(r"[0-9]{1,18}", value):
-        raise serializers.ValidationError({name: [_("A number is expected.")]})
-    return int(value)
 
 
 # --- Partners -------------------------------------------------------------------------------------
@@ -328,7 +318,7 @@ class PlacementViewSet(
         rows = access.records_visible_to(self.request.user, "placement")
         if self.action != "list":
             return rows.select_related("case")
-        case_id = _number(self.request, "case")
+        case_id = query_int(self.request, "case")
         if case_id is not None:
             rows = rows.filter(case_id=case_id)
         wanted = self.request.query_params.get("status")
