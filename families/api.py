@@ -19,7 +19,7 @@ from accounts.models import Role
 from casemgmt import access
 from casemgmt.access import G
 from casemgmt.api.casefile import case_in_scope
-from casemgmt.api.params import query_int
+from casemgmt.api.params import query_choice, query_int
 from casemgmt.reads import log_read, log_reads
 
 from . import access as fa
@@ -419,10 +419,8 @@ class CounsellingSessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin
             engagement_id = query_int(self.request, "engagement")
             if engagement_id is not None:
                 rows = rows.filter(engagement_id=engagement_id)
-            wanted = self.request.query_params.get("status")
+            wanted = query_choice(self.request, "status", SessionStatus.values)
             if wanted is not None:
-                if wanted not in SessionStatus.values:
-                    raise serializers.ValidationError({"status": [_("Unknown status.")]})
                 rows = rows.filter(status=wanted)
         return rows
 

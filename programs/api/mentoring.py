@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from casemgmt import access
 from casemgmt.access import G
 from casemgmt.api.casefile import case_in_scope
-from casemgmt.api.params import query_int
+from casemgmt.api.params import query_choice, query_int
 from casemgmt.reads import log_read, log_reads
 
 from .. import mentoring_access as ma
@@ -201,10 +201,8 @@ class MentorAssignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
             case_id = query_int(self.request, "case")
             if case_id is not None:
                 rows = rows.filter(case_id=case_id)
-            wanted = self.request.query_params.get("status")
+            wanted = query_choice(self.request, "status", MentorAssignment.Status.values)
             if wanted is not None:
-                if wanted not in MentorAssignment.Status.values:
-                    raise serializers.ValidationError({"status": [_("Unknown status.")]})
                 rows = rows.filter(status=wanted)
         return rows
 
@@ -324,10 +322,8 @@ class MentoringSessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
             case_id = query_int(self.request, "case")
             if case_id is not None:
                 rows = rows.filter(case_id=case_id)
-            wanted = self.request.query_params.get("status")
+            wanted = query_choice(self.request, "status", SessionStatus.values)
             if wanted is not None:
-                if wanted not in SessionStatus.values:
-                    raise serializers.ValidationError({"status": [_("Unknown status.")]})
                 rows = rows.filter(status=wanted)
         return rows
 

@@ -21,7 +21,7 @@ from rest_framework.response import Response
 from accounts.models import City, Organisation
 from casemgmt import access
 from casemgmt.access import G
-from casemgmt.api.params import query_int
+from casemgmt.api.params import query_choice, query_int
 from casemgmt.reads import log_read, log_reads
 
 from .. import placement_selectors as sel
@@ -321,10 +321,8 @@ class PlacementViewSet(
         case_id = query_int(self.request, "case")
         if case_id is not None:
             rows = rows.filter(case_id=case_id)
-        wanted = self.request.query_params.get("status")
+        wanted = query_choice(self.request, "status", PlacementStatus.values)
         if wanted is not None:
-            if wanted not in PlacementStatus.values:
-                raise serializers.ValidationError({"status": [_("Unknown status.")]})
             rows = rows.filter(status=wanted)
         return rows
 
