@@ -150,3 +150,40 @@ def test_home_panel_and_overdue_filter(client, demo, due):
     api = APIClient()
     api.force_authenticate(demo["caseworker"])
     assert api.get("/api/v1/cases/", {"overdue": "true"}).json()["results"] == []
+
+
+def test_follow_up_lists_cost_the_same_for_few_or_many(client, demo):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def cases(n):
+        for _ in range(n):
+            CaseFactory(
+                organisation=demo["caseworker"].membership.organisation, by=demo["manager"], lead=demo["caseworker"]
+            )
+        followups.deliver_due()
+
+    def count(call):
+        with CaptureQueriesContext(connection) as ctx:
+            assert call().status_code == 200
+        return len(ctx.captured_queries)
+
+    client.force_login(demo["caseworker"])
+    api = APIClient()
+    api.force_authenticate(demo["caseworker"])
+
+    def measure():
+        return {
+            # session, user, one page of follow-ups with their cases, the paginator's count
+            "page": count(lambda: client.get(reverse("follow-up-list"))),
+            # session, user, one page of notifications with follow-ups and cases, the count
+            "notifications": count(lambda: client.get(reverse("notifications"))),
+            # one page of follow-ups with their cases (cursor pagination: no count)
+            "api": count(lambda: api.get("/api/v1/follow-ups/")),
+        }
+
+    cases(2)
+    few = measure()
+    cases(12)
+    assert measure() == few
+    assert few["api"] == 1
