@@ -377,5 +377,6 @@ class SavedSearch(models.Model):
         return self.name
 
 
+from .boundary_models import *  # noqa: E402,F403  the authority boundary (issue 10)
 from .casefile import *  # noqa: E402,F403  the case-file models live in casefile.py
 from .followup_models import *  # noqa: E402,F403  follow-ups and notifications (issue 9)
