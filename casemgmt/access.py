@@ -67,6 +67,7 @@ class G:
     SERVICES = "services"  # service referrals
     NOTES = "notes"  # case notes (restricted ones: author and lead only)
     CONSENTS = "consents"  # consent metadata
+    MANDATES = "mandates"  # legal-mandate metadata (court orders, probation supervision)
     DOCUMENTS = "documents"  # attachments on the case itself
     OUTCOMES = "outcomes"  # the exit snapshot and post-exit outcomes
     OUTCOME_EMPLOYMENT = "outcome_employment"  # their employment field only
@@ -400,6 +401,8 @@ RECORD_RULES: dict[str, RecordRule] = {
         frozenset({LEAD, "caseworker", MANAGER}),
     ),
     "service_referral": RecordRule(G.SERVICES, _CW, _CW_WRITE),
+    # Legal mandates: recorded by the manager, read by the caseworkers (handbook section 4).
+    "mandate": RecordRule(G.MANDATES, _CW, frozenset({MANAGER}), attachable=False),
     # A placement officer reads every outcome row but only its employment field (OUTCOME_VISIBLE_FIELDS).
     "outcome": RecordRule(
         G.OUTCOMES,
@@ -437,7 +440,7 @@ def register_record(key: str, model: type, rule: RecordRule, *, history_fields: 
 
 
 def record_model(key: str):
-    from . import casefile
+    from . import boundary_models, casefile
 
     if key in REGISTERED_MODELS:
         return REGISTERED_MODELS[key]
@@ -453,6 +456,7 @@ def record_model(key: str):
         "service_referral": casefile.ServiceReferral,
         "attachment": casefile.Attachment,
         "outcome": casefile.Outcome,
+        "mandate": boundary_models.LegalMandate,
     }[key]
 
 
@@ -642,3 +646,134 @@ def can_decide_transfer(user: User, transfer) -> bool:
 
 def can_request_transfer(user: User, case: Case) -> bool:
     return not case.is_read_only and can_move_stage(user, case)
+
+
+# --- Authorities: the shared view (issue 10) -----------------------------------------------
+
+
+def _current_consents(organisation_id: int, today):
+    from .casefile import Consent
+
+    return Consent.objects.filter(recipient_id=organisation_id, withdrawn_on__isnull=True, given_on__lte=today).filter(
+        Q(expires_on__isnull=True) | Q(expires_on__gte=today)
+    )
+
+
+def _current_mandates(organisation_id: int, today):
+    from .boundary_models import LegalMandate
+
+    return LegalMandate.objects.filter(
+        authority_id=organisation_id, revoked_on__isnull=True, starts_on__lte=today
+    ).filter(Q(ends_on__isnull=True) | Q(ends_on__gte=today))
+
+
+def is_authority(user: User) -> bool:
+    membership = user.membership_or_none if user.is_authenticated else None
+    return (
+        has_role(user, Role.AUTHORITY_LIAISON)
+        and membership is not None
+        and membership.organisation.kind == "authority"
+        and membership.organisation.is_active
+    )
+
+
+def shared_cases_for_organisation(organisation_id: int) -> QuerySet[Case]:
+    """Cases an authority organisation may read now: a current consent names it, or a current legal
+    mandate links the case to it. Evaluated in SQL on every request, so a withdrawal, an expiry or a
+    revocation takes effect on the next one. Each case carries the basis ids and consented categories;
+    `shared_categories(case)` turns them into the categories it opens."""
+    from django.contrib.postgres.expressions import ArraySubquery
+    from django.db.models import F, Func
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    consents = _current_consents(organisation_id, today).filter(case=OuterRef("pk"))
+    mandates = _current_mandates(organisation_id, today).filter(case=OuterRef("pk"))
+    return Case.objects.filter(Exists(consents) | Exists(mandates)).annotate(
+        basis_consent_ids=ArraySubquery(consents.order_by("pk").values("pk")),
+        basis_mandate_ids=ArraySubquery(mandates.order_by("pk").values("pk")),
+        consented_categories=ArraySubquery(
+            consents.annotate(category=Func(F("categories"), function="unnest")).values("category")
+        ),
+    )
+
+
+def shared_cases_for(user: User) -> QuerySet[Case]:
+    """The shared view of an authority liaison; nobody else has one (NGO staff use `cases_visible_to`)."""
+    if not is_authority(user):
+        return Case.objects.none()
+    return shared_cases_for_organisation(user.membership.organisation_id)
+
+
+def shared_categories(case: Case) -> frozenset[str]:
+    """The categories a case of `shared_cases_for` opens: the consented ones (family contact is the NGO's
+    own business) and, with a mandate, identity, legal status, program stage and compliance."""
+    from .boundary_models import AUTHORITY_CATEGORIES, MANDATE_CATEGORIES
+
+    granted = {c for c in case.consented_categories if c in AUTHORITY_CATEGORIES}
+    if case.basis_mandate_ids:
+        granted |= {str(c) for c in MANDATE_CATEGORIES}
+    return frozenset(granted)
+
+
+def shared_basis(case: Case) -> tuple[list[str], list[str]]:
+    """(basis kinds, basis ids) of a case of `shared_cases_for`, for the disclosure log."""
+    kinds, ids = [], []
+    if case.basis_consent_ids:
+        kinds.append("consent")
+        ids += [f"consent:{pk}" for pk in case.basis_consent_ids]
+    if case.basis_mandate_ids:
+        kinds.append("mandate")
+        ids += [f"mandate:{pk}" for pk in case.basis_mandate_ids]
+    return kinds, ids
+
+
+def get_shared_case(user: User, case_id: int) -> Case:
+    return get_object_or_404(shared_cases_for(user).select_related("participant"), pk=case_id)
+
+
+def can_record_legal_events_as_authority(user: User, case: Case) -> bool:
+    return not case.is_read_only and "legal_status" in shared_categories(case)
+
+
+def information_requests_visible_to(user: User) -> QuerySet:
+    """An authority's own organisation's requests; the managers of the case's organisation."""
+    from .boundary_models import InformationRequest
+
+    if is_authority(user):
+        return InformationRequest.objects.filter(authority_id=user.membership.organisation_id)
+    if has_role(user, Role.MANAGER):
+        return InformationRequest.objects.filter(case__organisation_id=user.membership.organisation_id)
+    return InformationRequest.objects.none()
+
+
+def authority_referrals_visible_to(user: User) -> QuerySet:
+    """An authority follows the status of its own organisation's referrals (and nothing of the case)."""
+    from .boundary_models import AuthorityReferral
+
+    if not is_authority(user):
+        return AuthorityReferral.objects.none()
+    return AuthorityReferral.objects.filter(authority_id=user.membership.organisation_id)
+
+
+def exceptional_disclosures_visible_to(user: User) -> QuerySet:
+    """Managers and the auditor of the disclosing NGO see its disclosures (the decision, not the snapshot
+    unless they read the case); the authority sees those delivered to it."""
+    from .boundary_models import ExceptionalDisclosure
+
+    if is_authority(user):
+        return ExceptionalDisclosure.objects.filter(
+            authority_id=user.membership.organisation_id, status=ExceptionalDisclosure.Status.DELIVERED
+        )
+    if has_role(user, Role.MANAGER, Role.AUDITOR):
+        return ExceptionalDisclosure.objects.filter(organisation_id=user.membership.organisation_id)
+    return ExceptionalDisclosure.objects.none()
+
+
+def can_approve_disclosure(user: User, disclosure) -> bool:
+    """The organisation's auditor or another manager: never the one who prepared it."""
+    return (
+        has_role(user, Role.MANAGER, Role.AUDITOR)
+        and user.membership.organisation_id == disclosure.organisation_id
+        and disclosure.prepared_by_id != user.pk
+    )

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation
 
-from .casefile import CaseRecord, DataCategory
+from .casefile import CaseRecord, DataCategory, LegalEvent
 from .models import Case
 
 USER = settings.AUTH_USER_MODEL
@@ -215,3 +215,7 @@ class ExceptionalDisclosure(models.Model):
 
     def __str__(self) -> str:
         return f"disclosure {self.pk} on {self.case_id}"
+
+
+MANDATE_KINDS = LegalMandate.Kind.choices  # named in the API schema
+LEGAL_EVENT_KINDS = LegalEvent.Kind.choices  # named in the API schema

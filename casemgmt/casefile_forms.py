@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.forms import StyledForm, StyledModelForm
 from accounts.models import Organisation, Role, User
 
+from .boundary_models import LegalMandate
 from .casefile import (
     ConflictHistory,
     Consent,
@@ -19,7 +20,7 @@ from .casefile import (
     SafetyFlag,
     ServiceReferral,
 )
-from .casefile_services import WRITABLE_FIELDS
+from .casefile_services import DATE_ORDER, WRITABLE_FIELDS
 from .forms import DATE
 
 MODELS = {
@@ -31,6 +32,7 @@ MODELS = {
     "conflict_history": ConflictHistory,
     "consent": Consent,
     "service_referral": ServiceReferral,
+    "mandate": LegalMandate,
 }
 
 
@@ -47,7 +49,7 @@ def record_form_class(key: str) -> type[forms.ModelForm]:
             "widgets": {name: DATE for name in date_fields if name in WRITABLE_FIELDS[key]},
         },
     )
-    attrs: dict = {"Meta": meta}
+    attrs: dict = {"Meta": meta, "record_key": key}
     if key == "consent":
         attrs["categories"] = forms.MultipleChoiceField(
             label=_("Data categories"), choices=DataCategory.choices, widget=forms.CheckboxSelectMultiple
@@ -71,8 +73,27 @@ class RecordForm(StyledModelForm):
             )
         if "goal" in self.fields:
             self.fields["goal"].queryset = Goal.objects.filter(case=case)
+        if "authority" in self.fields:
+            self.fields["authority"].queryset = Organisation.objects.filter(
+                is_active=True, kind=Organisation.Kind.AUTHORITY
+            )
         if "recipient" in self.fields:
             self.fields["recipient"].queryset = Organisation.objects.filter(is_active=True)
+
+    record_key = ""
+
+    def clean(self):
+        """Dates out of order are an error on the later field (before the model's constraint would
+        report them for the whole form)."""
+        data = super().clean()
+        for earlier, later in DATE_ORDER.get(self.record_key, ()):
+            a, b = data.get(earlier), data.get(later)
+            if a and b and b < a:
+                self.add_error(
+                    later,
+                    _("This date cannot be before the %(field)s.") % {"field": self.fields[earlier].label.lower()},
+                )
+        return data
 
     def data_for_service(self) -> dict:
         return {name: self.cleaned_data[name] for name in self.fields}

@@ -41,6 +41,7 @@ WRITABLE_FIELDS: dict[str, tuple[str, ...]] = {
     "conflict_history": ("country", "from_date", "to_date", "group_affiliation", "role", "account"),
     "consent": ("purpose", "recipient", "categories", "given_on", "expires_on", "withdrawn_on"),
     "service_referral": ("kind", "provider", "referred_on", "ended_on", "status", "outcome", "goal"),
+    "mandate": ("kind", "reference", "issuing_body", "authority", "starts_on", "ends_on", "revoked_on"),
 }
 # Dates that record what happened: never in the future (a hearing or a target date may be).
 PAST_DATES: dict[str, tuple[str, ...]] = {
@@ -49,12 +50,14 @@ PAST_DATES: dict[str, tuple[str, ...]] = {
     "conflict_history": ("from_date", "to_date"),
     "consent": ("given_on", "withdrawn_on"),
     "service_referral": ("referred_on", "ended_on"),
+    "mandate": ("revoked_on",),
 }
 # (earlier, later) pairs that must be in order.
 DATE_ORDER: dict[str, tuple[tuple[str, str], ...]] = {
     "conflict_history": (("from_date", "to_date"),),
     "consent": (("given_on", "expires_on"), ("given_on", "withdrawn_on")),
     "service_referral": (("referred_on", "ended_on"),),
+    "mandate": (("starts_on", "ends_on"), ("starts_on", "revoked_on")),
 }
 
 

@@ -60,6 +60,12 @@ SECTIONS = [
         ("purpose", "recipient", "categories", "given_on", "expires_on", "withdrawn_on"),
     ),
     Section(
+        "mandate",
+        "mandates",
+        gettext_lazy("Legal mandates"),
+        ("kind", "reference", "authority", "starts_on", "ends_on", "revoked_on"),
+    ),
+    Section(
         "service_referral",
         "service-referrals",
         gettext_lazy("Service referrals"),

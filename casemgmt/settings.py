@@ -234,6 +234,10 @@ SPECTACULAR_SETTINGS = {
         "CounsellingSessionStatusEnum": "families.models.SessionStatus.choices",
         "PlannableCounsellingSessionKindEnum": "families.models.PLANNABLE_SESSION_KINDS",
         "LoggedCounsellingSessionStatusEnum": "families.models.LOGGED_SESSION_STATUSES",
+        "DataCategoryEnum": "casemgmt.casefile.DataCategory.choices",
+        "AuthorityCategoryEnum": "casemgmt.boundary_forms.CATEGORY_CHOICES",
+        "LegalMandateKindEnum": "casemgmt.boundary_models.MANDATE_KINDS",
+        "LegalEventKindEnum": "casemgmt.boundary_models.LEGAL_EVENT_KINDS",
     },
 }
 

@@ -4,7 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 
-from . import case_views, casefile_views, followup_views, orgsettings, views
+from . import boundary_views, case_views, casefile_views, followup_views, orgsettings, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -22,6 +22,7 @@ urlpatterns = [
     path("", include(followup_views.urlpatterns)),
     path("", include("programs.urls")),
     path("", include("families.urls")),
+    path("", include(boundary_views.urlpatterns)),
     path("", include(case_views.urlpatterns)),
     path("", include(casefile_views.urlpatterns)),
     path("api/v1/", include("casemgmt.api.urls")),

@@ -52,6 +52,10 @@ def due_panel(request):
 def home(request: HttpRequest) -> HttpResponse:
     """Each role's start page: my cases for team members, the intake queue for managers."""
     user = request.user
+    if access.is_authority(user):
+        from .boundary_views import authority_home
+
+        return authority_home(request)
     context = {"membership": user.membership_or_none}
     context["panels"] = [panel for panel in (source(request) for source in HOME_PANELS) if panel is not None]
     if access.can_see_case_pages(user):

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Role
-from casemgmt import access, casefile_services, context_processors, demo, followups, timeline, views
+from casemgmt import access, casefile_services, context_processors, demo, followups, shared_view, timeline, views
 from casemgmt.access import LEAD, MANAGER, G, RecordRule
 from casemgmt.casefile_views import register_case_links
 
@@ -172,3 +172,7 @@ followups.register_rule(
         sweep=_family_gaps,
     )
 )
+
+
+# The authority's `compliance` category: counselling sessions planned and attended per month (counts only).
+shared_view.register_compliance(shared_view.session_counts(CounsellingSession, "counselling"))

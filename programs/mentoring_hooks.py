@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Role
-from casemgmt import access, casefile_services, context_processors, demo, followups, timeline, views
+from casemgmt import access, casefile_services, context_processors, demo, followups, shared_view, timeline, views
 from casemgmt.access import LEAD, MANAGER, G, RecordRule
 from casemgmt.casefile_views import register_case_links, register_record_links
 
@@ -173,3 +173,7 @@ followups.register_rule(
         escalate_to=followups.Remind.LEAD,
     )
 )
+
+
+# The authority's `compliance` category: mentoring sessions planned and attended per month (counts only).
+shared_view.register_compliance(shared_view.session_counts(MentoringSession, "mentoring"))

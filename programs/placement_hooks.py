@@ -8,7 +8,16 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import User
-from casemgmt import access, casefile_services, casefile_views, context_processors, demo, followups, timeline
+from casemgmt import (
+    access,
+    casefile_services,
+    casefile_views,
+    context_processors,
+    demo,
+    followups,
+    shared_view,
+    timeline,
+)
 from casemgmt.access import ALL_ROWS, LEAD, MANAGER, G, RecordRule
 from casemgmt.models import Case
 
@@ -247,3 +256,25 @@ followups.register_rule(
         },
     )
 )
+
+
+def _current_placements(case_ids: list[int]) -> dict[int, dict]:
+    """The authority's `placement` category: the current placement's kind, partner, status and start."""
+    rows = (
+        Placement.objects.filter(case_id__in=case_ids, status__in=["accepted", "started"])
+        .select_related("opportunity", "partner")
+        .order_by("case_id", "-started_on", "-pk")
+        .distinct("case_id")
+    )
+    return {
+        row.case_id: {
+            "kind": row.opportunity.kind,
+            "partner": row.partner.name,
+            "status": row.status,
+            "started_on": row.started_on.isoformat() if row.started_on else None,
+        }
+        for row in rows
+    }
+
+
+shared_view.register_category("placement", _current_placements)

@@ -2,7 +2,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
-from . import casefile, cases, followups, views
+from . import boundary, casefile, cases, followups, views
 
 router = SimpleRouter()
 router.include_format_suffixes = False
@@ -17,6 +17,10 @@ router.register("goals", casefile.GoalViewSet, basename="api-goal")
 router.register("attachments", casefile.AttachmentViewSet, basename="api-attachment")
 router.register("post-exit-outcomes", casefile.OutcomeViewSet, basename="api-outcome")
 router.register("follow-ups", followups.FollowUpViewSet, basename="api-follow-up")
+router.register("shared-cases", boundary.SharedCaseViewSet, basename="api-shared-case")
+router.register("authority-referrals", boundary.AuthorityReferralViewSet, basename="api-authority-referral")
+router.register("information-requests", boundary.InformationRequestViewSet, basename="api-information-request")
+router.register("exceptional-disclosures", boundary.ExceptionalDisclosureViewSet, basename="api-exceptional-disclosure")
 for _key, _path in [
     ("note", "notes"),
     ("legal_event", "legal-events"),
@@ -25,6 +29,7 @@ for _key, _path in [
     ("conflict_history", "conflict-history"),
     ("consent", "consents"),
     ("service_referral", "service-referrals"),
+    ("mandate", "legal-mandates"),
 ]:
     router.register(_path, casefile.record_viewset(_key), basename=f"api-{_path}")
 

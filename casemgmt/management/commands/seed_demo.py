@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from accounts.models import City, Membership, Organisation, Role, User
-from casemgmt import demo
+from casemgmt import boundary_demo, demo  # noqa: F401  boundary_demo registers its seeder
 from casemgmt.demo import seed_cases
 
 CITIES = [
