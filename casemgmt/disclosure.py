@@ -37,3 +37,23 @@ def record(
         channel=channel,
         view=view,
     )
+
+
+def record_many(rows: list[dict]) -> list[DisclosureLog]:
+    """Append one row per case of a list response in one insert (the keyword arguments of `record`)."""
+    now = timezone.now()
+    return DisclosureLog.objects.bulk_create(
+        DisclosureLog(
+            at=now,
+            user_id=row.get("user_id"),
+            client_id=row.get("client_id", ""),
+            organisation_id=row["organisation_id"],
+            case_id=row["case_id"],
+            categories=sorted(set(row["categories"])),
+            basis=sorted(set(row["basis"])),
+            basis_ids=sorted(set(row.get("basis_ids", ()))),
+            channel=row["channel"],
+            view=row["view"],
+        )
+        for row in rows
+    )

@@ -263,19 +263,24 @@ def read_cases(
 ) -> list[dict]:
     """Project the cases and append one disclosure row per case, in the same transaction."""
     rows = project(cases, detail=detail)
+    entries = []
     for case, row in zip(cases, rows, strict=True):
         kinds, ids = access.shared_basis(case)
-        disclosure.record(
-            organisation_id=organisation_id,
-            case_id=case.pk,
-            categories=shown_categories(row),
-            basis=kinds,
-            basis_ids=ids,
-            channel=channel,
-            view=view,
-            user_id=user_id,
-            client_id=client_id,
+        entries.append(
+            {
+                "organisation_id": organisation_id,
+                "case_id": case.pk,
+                "categories": shown_categories(row),
+                "basis": kinds,
+                "basis_ids": ids,
+                "channel": channel,
+                "view": view,
+                "user_id": user_id,
+                "client_id": client_id,
+            }
         )
+    if entries:
+        disclosure.record_many(entries)
     return rows
 
 

@@ -528,3 +528,69 @@ def test_mandate_authority_must_be_an_authority(demo, shared):
     )
     assert response.status_code in (400, 405)
     assert not LegalMandate.objects.exists()
+
+
+# --- Query counts -----------------------------------------------------------------------------------
+
+
+def _count(callable_):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        response = callable_()
+    assert response.status_code == 200
+    return len(ctx.captured_queries)
+
+
+def _share(demo, n):
+    from tests.factories import northern_case
+
+    for i in range(n):
+        case = northern_case(demo, n=100 + i + Case.objects.count())
+        if i % 2:
+            consent(case, demo["caseworker"], ["identity", "program_stage", "risk_band", "placement"])
+        else:
+            mandate(case, demo["manager"])
+
+
+def test_authority_pages_and_api_cost_the_same_for_2_or_12_cases(demo, client):
+    client.force_login(demo["authority"])
+    _share(demo, 2)
+    home = _count(lambda: client.get(reverse("home")))
+    listing = _count(lambda: api(demo["authority"]).get("/api/v1/shared-cases/"))
+    first = Case.objects.order_by("pk").first()
+    detail = _count(lambda: client.get(reverse("shared-case", args=[first.pk])))
+    _share(demo, 10)
+    assert _count(lambda: client.get(reverse("home"))) == home
+    assert _count(lambda: api(demo["authority"]).get("/api/v1/shared-cases/")) == listing
+    assert _count(lambda: client.get(reverse("shared-case", args=[first.pk]))) == detail
+    assert DisclosureLog.objects.filter(view="authority-home").count() == 2 + 12
+
+
+def test_manager_request_and_disclosure_lists_are_flat(demo, client):
+    _share(demo, 2)
+    client.force_login(demo["manager"])
+
+    def ask():
+        for case in access.shared_cases_for(demo["authority"]):
+            boundary_services.information_request_submit(
+                case=case, by=demo["authority"], categories=["identity"], purpose="p"
+            )
+            boundary_services.disclosure_prepare(
+                case=case,
+                by=demo["manager"],
+                authority=probation(),
+                legal_basis="danger",
+                justification="A credible threat against a named person.",
+                categories=["identity"],
+            )
+
+    ask()
+    requests = _count(lambda: client.get(reverse("information-requests")))
+    disclosures = _count(lambda: client.get(reverse("disclosures")))
+    InformationRequest.objects.all().delete()
+    _share(demo, 8)
+    ask()
+    assert _count(lambda: client.get(reverse("information-requests"))) == requests
+    assert _count(lambda: client.get(reverse("disclosures"))) == disclosures

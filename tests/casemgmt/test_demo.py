@@ -56,3 +56,28 @@ def test_demo_follow_ups_in_every_state(seeded):
     kinds = set(FollowUp.objects.values_list("kind", flat=True))
     assert {"first_contact", "reassessment", "post_exit_outcome", "mentoring_gap", "placement_check_in"} <= kinds
     assert Notification.objects.filter(user__username="caseworker").exists()
+
+
+def test_demo_authority_boundary(seeded):
+    from accounts.models import User
+    from casemgmt import access
+    from casemgmt.boundary_models import ExceptionalDisclosure, InformationRequest, LegalMandate
+    from casemgmt.casefile import Consent
+
+    authority = User.objects.get(username="authority")
+    shared = access.shared_cases_for(authority)
+    assert "Northern Reintegration Centre" in {c.organisation.name for c in shared.select_related("organisation")}
+    categories = {frozenset(access.shared_categories(c)) for c in shared}
+    assert len(categories) > 2  # consents of different categories, and a mandate
+    mandated = LegalMandate.objects.get(kind="court_order")
+    assert shared.filter(pk=mandated.case_id).exists()
+    today = timezone.localdate()
+    expired = Consent.objects.filter(recipient=authority.membership.organisation, expires_on__lt=today)
+    withdrawn = Consent.objects.filter(recipient=authority.membership.organisation, withdrawn_on__isnull=False)
+    assert expired.exists()
+    assert withdrawn.exists()
+    for consent in [*expired, *withdrawn]:
+        assert not shared.filter(pk=consent.case_id).exists()
+    assert InformationRequest.objects.filter(status="pending", requested_by=authority).count() == 1
+    assert access.exceptional_disclosures_visible_to(authority).filter(status="delivered").count() == 1
+    assert ExceptionalDisclosure.objects.get().approved_by.username == "auditor"
