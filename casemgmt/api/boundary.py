@@ -206,7 +206,7 @@ class InformationRequestSerializer(serializers.ModelSerializer):
     categories = serializers.ListField(
         child=serializers.ChoiceField(choices=CATEGORY_CHOICES), allow_empty=False, min_length=1
     )
-    case = serializers.IntegerField(source="case_id", min_value=1)
+    case = serializers.IntegerField(source="case_id", min_value=1, max_value=2**63 - 1)
 
     class Meta:
         model = InformationRequest

@@ -594,3 +594,12 @@ def test_manager_request_and_disclosure_lists_are_flat(demo, client):
     ask()
     assert _count(lambda: client.get(reverse("information-requests"))) == requests
     assert _count(lambda: client.get(reverse("disclosures"))) == disclosures
+
+
+@pytest.mark.parametrize("case", [0, -1, 2**63, "x", None, 10**30])
+def test_information_request_case_ids_are_validated(demo, case):
+    response = api(demo["authority"]).post(
+        "/api/v1/information-requests/", {"case": case, "categories": ["identity"], "purpose": "p"}, format="json"
+    )
+    assert response.status_code == 400
+    assert "case" in response.json()["errors"]
