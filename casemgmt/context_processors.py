@@ -25,8 +25,10 @@ def navigation(request):
     if user.role == Role.MANAGER:
         items.append((_("Intake"), reverse("intake")))
         items.append((_("Transfers"), reverse("transfer-list")))
-    if access.can_see_access_log_page(user):
-        items.append((_("Access log"), reverse("access-log")))
+        items.append((_("Exports"), reverse("subject-export-list")))
+        items.append((_("Retention"), reverse("retention-list")))
+    if access.can_see_dpo_pages(user):
+        items.append((_("Data protection"), reverse("access-log")))
     for source in NAV_SOURCES:
         items.extend(source(user))
     if user.role == Role.ADMIN:
