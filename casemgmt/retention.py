@@ -77,7 +77,10 @@ def list_due(*, today: datetime.date | None = None) -> int:
                 if not created:
                     continue
                 listed += 1
-                reminded = FollowUp.objects.filter(case=case, kind="retention_review", status__in=OPEN_STATUSES)
+                # the reminder scheduled at closure is due now, unless the period was shortened since
+                reminded = FollowUp.objects.filter(
+                    case=case, kind="retention_review", status__in=OPEN_STATUSES, due_on__lte=today
+                )
                 if not reminded.exists():
                     followups.schedule(case=case, kind="retention_review", due_on=today, remind="manager")
     return listed

@@ -56,3 +56,15 @@ def test_demo_follow_ups_in_every_state(seeded):
     kinds = set(FollowUp.objects.values_list("kind", flat=True))
     assert {"first_contact", "reassessment", "post_exit_outcome", "mentoring_gap", "placement_check_in"} <= kinds
     assert Notification.objects.filter(user__username="caseworker").exists()
+
+
+def test_demo_data_subject_rows(seeded):
+    from casemgmt.dpo_models import RetentionReview, SubjectExportRequest
+
+    assert SubjectExportRequest.objects.filter(status="pending", requested_by__username="caseworker").count() == 1
+    review = RetentionReview.objects.get()
+    assert (review.status, review.case.stage, review.case.organisation.name) == (
+        "listed",
+        Stage.CLOSED,
+        "Northern Reintegration Centre",
+    )
