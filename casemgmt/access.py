@@ -777,3 +777,80 @@ def can_approve_disclosure(user: User, disclosure) -> bool:
         and user.membership.organisation_id == disclosure.organisation_id
         and disclosure.prepared_by_id != user.pk
     )
+
+
+# --- Data protection (issue 10: the auditor's views, subject export, retention) ---------------
+
+
+def can_see_dpo_pages(user: User) -> bool:
+    """Access and disclosure logs, grants and mandates, anomalies: the organisation's auditor (DPO) and
+    its managers (handbook §4: both read the logs, consent and mandate metadata). No case content."""
+    return has_role(user, Role.MANAGER, Role.AUDITOR)
+
+
+def disclosure_logs_visible_to(user: User) -> QuerySet:
+    """What authorities read of the organisation's cases (ids and categories only)."""
+    from .boundary_models import DisclosureLog
+
+    if not can_see_dpo_pages(user):
+        return DisclosureLog.objects.none()
+    return DisclosureLog.objects.filter(case__organisation_id=user.membership.organisation_id)
+
+
+def authority_consents_visible_to(user: User) -> QuerySet:
+    """Consents of the organisation's cases that name an authority: the grants (metadata only)."""
+    from accounts.models import Organisation
+
+    from .casefile import Consent
+
+    if not can_see_dpo_pages(user):
+        return Consent.objects.none()
+    return Consent.objects.filter(
+        case__organisation_id=user.membership.organisation_id, recipient__kind=Organisation.Kind.AUTHORITY
+    )
+
+
+def mandates_visible_to(user: User) -> QuerySet:
+    from .boundary_models import LegalMandate
+
+    if not can_see_dpo_pages(user):
+        return LegalMandate.objects.none()
+    return LegalMandate.objects.filter(case__organisation_id=user.membership.organisation_id)
+
+
+def audited_cases(user: User) -> QuerySet[Case]:
+    """The cases whose change history (who and when, no values) the auditor reads: the organisation's."""
+    if not has_role(user, Role.AUDITOR):
+        return Case.objects.none()
+    return Case.objects.filter(organisation_id=user.membership.organisation_id)
+
+
+def can_request_subject_export(user: User, case: Case) -> bool:
+    """The data-subject export is produced by the lead caseworker (with the manager's approval)."""
+    return viewer_kind(user, case) == LEAD and user.role == Role.CASEWORKER
+
+
+def subject_exports_visible_to(user: User) -> QuerySet:
+    """A manager: the requests on the organisation's cases (to approve); the lead: those of the cases
+    they lead now. Nobody else."""
+    from .dpo_models import SubjectExportRequest
+
+    if has_role(user, Role.MANAGER):
+        return SubjectExportRequest.objects.filter(case__organisation_id=user.membership.organisation_id)
+    if has_role(user, Role.CASEWORKER):
+        led = _my_team_rows(user, "case").filter(is_lead=True)
+        return SubjectExportRequest.objects.filter(Exists(led))
+    return SubjectExportRequest.objects.none()
+
+
+def can_decide_subject_export(user: User, export) -> bool:
+    return has_role(user, Role.MANAGER) and export.case.organisation_id == user.membership.organisation_id
+
+
+def retention_reviews_visible_to(user: User) -> QuerySet:
+    """Closed cases past the retention period: for the organisation's managers to confirm."""
+    from .dpo_models import RetentionReview
+
+    if not has_role(user, Role.MANAGER):
+        return RetentionReview.objects.none()
+    return RetentionReview.objects.filter(case__organisation_id=user.membership.organisation_id)

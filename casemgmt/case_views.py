@@ -359,15 +359,6 @@ def case_timeline(request: HttpRequest, case_id: int) -> HttpResponse:
     )
 
 
-def access_log(request: HttpRequest) -> HttpResponse:
-    """Managers and the organisation's auditor: who read which case, without case content."""
-    if not access.can_see_access_log_page(request.user):
-        raise Http404
-    logs = access.access_logs_visible_to(request.user).select_related("user", "organisation")
-    page = Paginator(logs, 50).get_page(request.GET.get("page"))
-    return render(request, "cases/access_log.html", {"page": page})
-
-
 urlpatterns = [
     path("cases/", case_list, name="case-list"),
     path("cases/new/", case_open, name="case-open"),
@@ -382,5 +373,4 @@ urlpatterns = [
     path("cases/<int:case_id>/history/", case_history, name="case-history"),
     path("cases/<int:case_id>/timeline/", case_timeline, name="case-timeline"),
     path("cases/<int:case_id>/forms/<slug:which>/", case_form, name="case-form"),
-    path("audit/access-log/", access_log, name="access-log"),
 ]

@@ -91,7 +91,14 @@ def register_case_links(source):
 
 def case_links(user, case) -> list[tuple[str, str]]:
     """Links to the registered case pages the viewer may open, after the case-file sections."""
-    return [link for source in CASE_LINK_SOURCES for link in source(user, case)]
+    return [link for source in CASE_LINK_SOURCES for link in source(user, case)] + _subject_export_link(user, case)
+
+
+def _subject_export_link(user, case) -> list[tuple[str, str]]:
+    """The lead's data-subject export (issue 10), last in the navigation."""
+    if not access.can_request_subject_export(user, case):
+        return []
+    return [(_("Data-subject export"), reverse("subject-export-case", args=[case.pk]))]
 
 
 # Rows of the apps to the right shown under a case-file row (placements under an employment goal):

@@ -25,14 +25,15 @@ def navigation(request):
     if user.role == Role.MANAGER:
         items.append((_("Intake"), reverse("intake")))
         items.append((_("Transfers"), reverse("transfer-list")))
-    if user.role == Role.MANAGER:
+        items.append((_("Exports"), reverse("subject-export-list")))
+        items.append((_("Retention"), reverse("retention-list")))
         items.append((_("Authority requests"), reverse("information-requests")))
     if user.role in (Role.MANAGER, Role.AUDITOR):
         items.append((_("Disclosures"), reverse("disclosures")))
     if access.is_authority(user):
         items.append((_("Refer a person"), reverse("authority-referral-create")))
-    if access.can_see_access_log_page(user):
-        items.append((_("Access log"), reverse("access-log")))
+    if access.can_see_dpo_pages(user):
+        items.append((_("Data protection"), reverse("access-log")))
     for source in NAV_SOURCES:
         items.extend(source(user))
     if user.role == Role.ADMIN:

@@ -444,3 +444,23 @@ def seed_follow_ups() -> None:
     if not mine.filter(status=FollowUpStatus.DONE, completed_with="").exists():
         for row in mine.filter(status=FollowUpStatus.PENDING)[:2]:
             followup_services.followup_complete(follow_up=row, by=row.assignee, note="Done by phone")
+
+
+def seed_data_subject() -> None:
+    """Issue 10: a data-subject export waiting for the manager's approval, and one closed case past the
+    retention period listed for the manager's review. Idempotent."""
+    from . import retention, subject_export
+    from .dpo_models import RetentionReview, SubjectExportRequest
+
+    lead = User.objects.get(username="caseworker")
+    if not SubjectExportRequest.objects.exists():
+        case = Case.objects.filter(team__user=lead, team__is_lead=True, stage=Stage.ACTIVE).order_by("pk").first()
+        if case is not None:
+            subject_export.subject_export_request(case=case, by=lead)
+    if not RetentionReview.objects.exists():
+        closed = Case.objects.filter(stage=Stage.CLOSED, organisation__name="Northern Reintegration Centre")
+        case = closed.order_by("pk").first()
+        if case is not None:
+            # closed long enough ago for the default period of two years
+            Case.objects.filter(pk=case.pk).update(closed_on=timezone.localdate() - datetime.timedelta(days=800))
+            retention.list_due()

@@ -181,7 +181,19 @@ CELERY_BEAT_SCHEDULE: dict = {
     # follow-ups falling due are delivered within a minute; the database says what is due
     "deliver-follow-ups": {"task": "casemgmt.tasks.deliver_follow_ups", "schedule": 60.0},
     "sweep-follow-ups": {"task": "casemgmt.tasks.sweep_follow_ups", "schedule": 3600.0},
+    # closed cases past their organisation's retention period are listed for the manager once a day
+    "list-retention-due": {"task": "casemgmt.tasks.list_retention_due", "schedule": 86400.0},
 }
+
+# --- Data protection (issue 10) ---------------------------------------------------
+# Anomalies on the DPO's page: a user reading at least this many distinct cases within one window.
+DPO_ANOMALY_WINDOW_MINUTES = int(os.environ.get("DPO_ANOMALY_WINDOW_MINUTES", "60"))
+DPO_ANOMALY_DISTINCT_CASES = int(os.environ.get("DPO_ANOMALY_DISTINCT_CASES", "20"))
+DPO_ANOMALY_LOOKBACK_DAYS = int(os.environ.get("DPO_ANOMALY_LOOKBACK_DAYS", "30"))
+# Authority reads outside these local hours (and at the weekend) are listed too.
+DPO_OFFICE_HOURS = (8, 18)
+# Retention: each NGO sets its period (months after closure, default 24) on its reminder settings page,
+# rule "retention_review" (casemgmt/followups.py); `casemgmt.retention` reads it from there.
 
 # --- REST API -------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -26,3 +26,11 @@ def send_notification_email(notification_id: int) -> bool:
 def sweep_follow_ups() -> int:
     """Run by beat every hour: the gap rules create what fell due (idempotent)."""
     return followups.sweep()
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def list_retention_due() -> int:
+    """Run by beat once a day: closed cases past their retention period are listed for the manager."""
+    from . import retention
+
+    return retention.list_due()

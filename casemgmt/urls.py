@@ -4,7 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 
-from . import boundary_views, case_views, casefile_views, followup_views, orgsettings, views
+from . import boundary_views, case_views, casefile_views, dpo_views, followup_views, orgsettings, subject_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -20,6 +20,8 @@ urlpatterns = [
     # Apps to the right first: their case pages (/cases/<id>/mentoring/) must win over the case
     # file's generic /cases/<id>/<section>/ pattern.
     path("", include(followup_views.urlpatterns)),
+    path("", include(dpo_views.urlpatterns)),
+    path("", include(subject_views.urlpatterns)),
     path("", include("programs.urls")),
     path("", include("families.urls")),
     path("", include(boundary_views.urlpatterns)),

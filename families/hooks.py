@@ -8,7 +8,18 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Role
-from casemgmt import access, casefile_services, context_processors, demo, followups, shared_view, timeline, views
+from casemgmt import (
+    access,
+    casefile_services,
+    context_processors,
+    demo,
+    followups,
+    retention,
+    shared_view,
+    subject_export,
+    timeline,
+    views,
+)
 from casemgmt.access import LEAD, MANAGER, G, RecordRule
 from casemgmt.casefile_views import register_case_links
 
@@ -176,3 +187,78 @@ followups.register_rule(
 
 # The authority's `compliance` category: counselling sessions planned and attended per month (counts only).
 shared_view.register_compliance(shared_view.session_counts(CounsellingSession, "counselling"))
+# --- Data-subject export and retention (issue 10) ----------------------------------------------
+
+
+def _export_family(case) -> dict:
+    from casemgmt.subject_export import confidential_listing, row, rows
+
+    from .models import CounsellingConfidentialNote, Household
+
+    household = Household.objects.filter(case=case).first()
+    links = HouseholdMember.objects.filter(case=case).select_related("member", "recorded_by")
+    engagements = []
+    for engagement in (
+        Engagement.objects.filter(case=case)
+        .select_related("recorded_by")
+        .prefetch_related("members", "assignments__counsellor")
+    ):
+        entry = row(engagement, exclude=("case",))
+        entry["members"] = [str(m.pk) for m in engagement.members.all()]
+        entry["counsellors"] = [a.counsellor.get_full_name() for a in engagement.assignments.all()]
+        engagements.append(entry)
+    return {
+        "household": row(household, exclude=("case",)) if household else None,
+        "members": [
+            {**row(link.member, exclude=("organisation",)), **row(link, exclude=("case", "household", "member"))}
+            for link in links
+        ],
+        "engagements": engagements,
+        "sessions": rows(
+            CounsellingSession.objects.filter(case=case).select_related("recorded_by", "group_session"),
+            exclude=("case",),
+        ),
+        # professional secrecy: the date and the author, never the text (not even loaded)
+        "confidential_notes": confidential_listing(
+            (note.session.starts_at.date(), note.author)
+            for note in CounsellingConfidentialNote.objects.filter(session__case=case)
+            .select_related("author", "session")
+            .only("session__starts_at", "author__first_name", "author__last_name", "author__username")
+            .order_by("session__starts_at", "pk")
+        ),
+        "support_referrals": rows(
+            SupportReferral.objects.filter(case=case).select_related("recorded_by"), exclude=("case",)
+        ),
+        "support": rows(SupportEntry.objects.filter(case=case).select_related("recorded_by"), exclude=("case",)),
+    }
+
+
+def _pseudonymise_family(case) -> None:
+    from django.db.models import Q
+
+    from casemgmt.dpo_models import RetentionReview
+    from casemgmt.retention import scrub
+
+    from .models import CounsellingConfidentialNote, FamilyMember, Household
+
+    by_case = Q(case_id=case.pk)
+    scrub(Household, Household.objects.filter(case=case), ["address", "situation"], events=by_case)
+    # a relative linked to another participant's case that is not pseudonymised (a sibling) stays as is
+    shared = HouseholdMember.objects.exclude(case=case).exclude(
+        case__retention_review__status=RetentionReview.Status.PSEUDONYMISED
+    )
+    members = FamilyMember.objects.filter(links__case=case).exclude(pk__in=shared.values("member_id")).distinct()
+    scrub(
+        FamilyMember,
+        members,
+        ["given_name", "family_name", "name_arabic", "date_of_birth", "phone", "contact_note", "vulnerability_note"],
+    )
+    scrub(Engagement, Engagement.objects.filter(case=case), ["step_plan", "end_reason"], events=by_case)
+    scrub(CounsellingSession, CounsellingSession.objects.filter(case=case), ["summary"], events=by_case)
+    scrub(CounsellingConfidentialNote, CounsellingConfidentialNote.objects.filter(session__case=case), ["text"])
+    scrub(SupportReferral, SupportReferral.objects.filter(case=case), ["provider", "outcome"], events=by_case)
+    scrub(SupportEntry, SupportEntry.objects.filter(case=case), ["note"], events=by_case)
+
+
+subject_export.register_section("family", _export_family)
+retention.register_pseudonymiser(_pseudonymise_family)

@@ -10,7 +10,18 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Role
-from casemgmt import access, casefile_services, context_processors, demo, followups, shared_view, timeline, views
+from casemgmt import (
+    access,
+    casefile_services,
+    context_processors,
+    demo,
+    followups,
+    retention,
+    shared_view,
+    subject_export,
+    timeline,
+    views,
+)
 from casemgmt.access import LEAD, MANAGER, G, RecordRule
 from casemgmt.casefile_views import register_case_links, register_record_links
 
@@ -177,3 +188,53 @@ followups.register_rule(
 
 # The authority's `compliance` category: mentoring sessions planned and attended per month (counts only).
 shared_view.register_compliance(shared_view.session_counts(MentoringSession, "mentoring"))
+# --- Data-subject export and retention (issue 10) ----------------------------------------------
+
+
+def _export_mentoring(case):
+    from casemgmt.subject_export import confidential_listing, rows
+
+    from .models import MentorAssignment, MentoringConfidentialNote
+
+    return {
+        "assignments": rows(
+            MentorAssignment.objects.filter(case=case).select_related(
+                "mentor", "proposed_by", "decided_by", "ended_by"
+            ),
+            exclude=("case",),
+        ),
+        "sessions": rows(
+            MentoringSession.objects.filter(case=case).select_related("mentor", "recorded_by", "goal"),
+            exclude=("case", "assignment"),
+        ),
+        # professional secrecy: the date and the author, never the text (not even loaded)
+        "confidential_notes": confidential_listing(
+            (note.session.starts_at.date(), note.author)
+            for note in MentoringConfidentialNote.objects.filter(session__case=case)
+            .select_related("author", "session")
+            .only("session__starts_at", "author__first_name", "author__last_name", "author__username")
+            .order_by("session__starts_at", "pk")
+        ),
+    }
+
+
+def _pseudonymise_mentoring(case) -> None:
+    from django.db.models import Q
+
+    from casemgmt.retention import scrub
+
+    from .models import MentorAssignment, MentoringConfidentialNote
+
+    by_case = Q(case_id=case.pk)
+    scrub(
+        MentorAssignment,
+        MentorAssignment.objects.filter(case=case),
+        ["proposal_note", "decision_reason", "response_reason", "end_reason"],
+        events=by_case,
+    )
+    scrub(MentoringSession, MentoringSession.objects.filter(case=case), ["summary"], events=by_case)
+    scrub(MentoringConfidentialNote, MentoringConfidentialNote.objects.filter(session__case=case), ["text"])
+
+
+subject_export.register_section("mentoring", _export_mentoring)
+retention.register_pseudonymiser(_pseudonymise_mentoring)

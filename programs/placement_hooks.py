@@ -15,7 +15,9 @@ from casemgmt import (
     context_processors,
     demo,
     followups,
+    retention,
     shared_view,
+    subject_export,
     timeline,
 )
 from casemgmt.access import ALL_ROWS, LEAD, MANAGER, G, RecordRule
@@ -278,3 +280,44 @@ def _current_placements(case_ids: list[int]) -> dict[int, dict]:
 
 
 shared_view.register_category("placement", _current_placements)
+# --- Data-subject export and retention (issue 10) ----------------------------------------------
+
+
+def _export_placements(case: Case) -> dict:
+    from casemgmt.subject_export import rows
+
+    from .models import CheckIn, EmployabilityProfile, Placement
+
+    return {
+        "employability_profile": rows(
+            EmployabilityProfile.objects.filter(case=case).select_related("recorded_by", "updated_by"),
+            exclude=("case",),
+        ),
+        "placements": rows(
+            Placement.objects.filter(case=case).select_related("opportunity", "partner", "recorded_by"),
+            exclude=("case",),
+        ),
+        "check_ins": rows(CheckIn.objects.filter(case=case).select_related("recorded_by"), exclude=("case",)),
+    }
+
+
+def _pseudonymise_placements(case: Case) -> None:
+    from django.db.models import Q
+
+    from casemgmt.retention import scrub
+
+    from .models import CheckIn, EmployabilityProfile, Placement
+
+    by_case = Q(case_id=case.pk)
+    scrub(
+        EmployabilityProfile,
+        EmployabilityProfile.objects.filter(case=case),
+        ["skills", "work_history", "certificates", "availability", "constraints"],
+        events=by_case,
+    )
+    scrub(Placement, Placement.objects.filter(case=case), ["note", "end_reason", "certificate_name"], events=by_case)
+    scrub(CheckIn, CheckIn.objects.filter(case=case), ["issues"], events=by_case)
+
+
+subject_export.register_section("placements", _export_placements)
+retention.register_pseudonymiser(_pseudonymise_placements)

@@ -81,3 +81,15 @@ def test_demo_authority_boundary(seeded):
     assert InformationRequest.objects.filter(status="pending", requested_by=authority).count() == 1
     assert access.exceptional_disclosures_visible_to(authority).filter(status="delivered").count() == 1
     assert ExceptionalDisclosure.objects.get().approved_by.username == "auditor"
+
+
+def test_demo_data_subject_rows(seeded):
+    from casemgmt.dpo_models import RetentionReview, SubjectExportRequest
+
+    assert SubjectExportRequest.objects.filter(status="pending", requested_by__username="caseworker").count() == 1
+    review = RetentionReview.objects.get()
+    assert (review.status, review.case.stage, review.case.organisation.name) == (
+        "listed",
+        Stage.CLOSED,
+        "Northern Reintegration Centre",
+    )

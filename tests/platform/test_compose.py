@@ -9,11 +9,11 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
-APP_SERVICES = ["migrate", "web", "worker", "beat"]
+APP_SERVICES = ["migrate", "web", "worker", "beat", "maintenance"]
 
 
 def test_services():
-    assert set(SERVICES) == {"postgres", "redis", "migrate", "web", "worker", "beat"}
+    assert set(SERVICES) == {"postgres", "redis", "migrate", "web", "worker", "beat", "maintenance"}
     assert SERVICES["postgres"]["image"] == "postgres:18"
     assert SERVICES["redis"]["image"].startswith("redis:")
 
@@ -23,6 +23,7 @@ def test_commands():
     assert SERVICES["worker"]["command"][:4] == ["celery", "-A", "casemgmt", "worker"]
     assert SERVICES["beat"]["command"][:4] == ["celery", "-A", "casemgmt", "beat"]
     assert SERVICES["migrate"]["command"] == ["python", "manage.py", "migrate", "--no-input"]
+    assert "manage.py apply_retention" in SERVICES["maintenance"]["command"][-1]
 
 
 def test_exactly_one_beat():

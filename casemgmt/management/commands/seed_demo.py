@@ -65,6 +65,7 @@ class Command(BaseCommand):
             for seed in demo.EXTENSIONS:
                 seed()
             demo.seed_follow_ups()
+            demo.seed_data_subject()
         self.stdout.write(self.style.SUCCESS(f"Demo data ready ({created} new users, {cases} new cases)."))
 
 
