@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db.models import CharField, Count, DateTimeField, F, IntegerField, Max, Min, Q, QuerySet, Value
 from django.db.models.expressions import RawSQL
 from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import Cast, ExtractHour, ExtractIsoWeekDay
+from django.db.models.functions import Cast, Concat, ExtractHour, ExtractIsoWeekDay
 from django.utils import timezone
 
 from accounts.models import User
@@ -48,7 +48,25 @@ class LogFilters:
     invalid: bool = False
 
 
-def _common(rows: QuerySet, f: LogFilters) -> QuerySet:
+def case_ref(user: User):
+    """How a log row names its case for this reader. Managers read the case code; the auditor gets no
+    case code (handbook section 4, "case code: DPO —") and names cases by their internal number."""
+    if access.has_role(user, "manager"):
+        return F("case__participant__case_code")
+    return Concat(Value("#"), Cast("case_id", CharField()))
+
+
+def _case_filter(rows: QuerySet, value: str, user: User) -> QuerySet:
+    value = value.strip().upper()
+    number = value.lstrip("#")
+    if number.isdigit() and len(number) <= 18:
+        return rows.filter(case_id=int(number))
+    if access.has_role(user, "manager"):
+        return rows.filter(case__participant__case_code=value)
+    return rows.none()
+
+
+def _common(rows: QuerySet, f: LogFilters, user: User) -> QuerySet:
     if f.invalid:
         rows = rows.none()
     if f.since:
@@ -58,24 +76,24 @@ def _common(rows: QuerySet, f: LogFilters) -> QuerySet:
     if f.user:
         rows = rows.filter(user_id=f.user)
     if f.case_code:
-        rows = rows.filter(case__participant__case_code=f.case_code.strip().upper())
+        rows = _case_filter(rows, f.case_code, user)
     if f.organisation:
         rows = rows.filter(organisation_id=f.organisation)
     if f.channel:
         rows = rows.filter(channel=f.channel)
-    # the case code is read as a column: the participant row (names) is never loaded
-    return rows.annotate(case_code=F("case__participant__case_code"))
+    # the case reference is read as a column: the participant row (names) is never loaded
+    return rows.annotate(case_code=case_ref(user))
 
 
 def access_log(user: User, f: LogFilters) -> QuerySet:
     """Reads of the organisation's cases (and by its staff), filtered and sorted; one query per page."""
-    rows = _common(access.access_logs_visible_to(user), f).select_related("user", "organisation")
+    rows = _common(access.access_logs_visible_to(user), f, user).select_related("user", "organisation")
     return rows.order_by(*ACCESS_SORTS.get(f.sort, ACCESS_SORTS["-at"]))
 
 
 def disclosure_log(user: User, f: LogFilters) -> QuerySet:
     """What authorities read of the organisation's cases, filtered and sorted; one query per page."""
-    rows = _common(access.disclosure_logs_visible_to(user), f).select_related("user", "organisation")
+    rows = _common(access.disclosure_logs_visible_to(user), f, user).select_related("user", "organisation")
     if f.basis:
         rows = rows.filter(basis__contains=[f.basis])
     return rows.order_by(*DISCLOSURE_SORTS.get(f.sort, DISCLOSURE_SORTS["-at"]))
@@ -101,7 +119,7 @@ def authority_consents(user: User, *, state: str = "", today: datetime.date | No
     elif state == "ended":
         rows = rows.filter(Q(withdrawn_on__isnull=False) | Q(expires_on__lt=today))
     return (
-        rows.annotate(case_code=F("case__participant__case_code"), recipient_name=F("recipient__name"))
+        rows.annotate(case_code=case_ref(user), recipient_name=F("recipient__name"))
         .only("pk", "case_id", "categories", "given_on", "expires_on", "withdrawn_on", "recorded_by_id")
         .order_by(F("expires_on").asc(nulls_last=True), "pk")
     )
@@ -119,7 +137,7 @@ def mandates(user: User, *, state: str = "", today: datetime.date | None = None)
     elif state == "ended":
         rows = rows.filter(Q(revoked_on__isnull=False) | Q(ends_on__lt=today))
     return (
-        rows.annotate(case_code=F("case__participant__case_code"), authority_name=F("authority__name"))
+        rows.annotate(case_code=case_ref(user), authority_name=F("authority__name"))
         .only("pk", "case_id", "kind", "starts_on", "ends_on", "revoked_on")
         .order_by(F("ends_on").asc(nulls_last=True), "pk")
     )

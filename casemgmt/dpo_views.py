@@ -31,7 +31,9 @@ class LogFilterForm(StyledForm):
     since = forms.DateField(label=_("From"), required=False, widget=DATE)
     until = forms.DateField(label=_("To"), required=False, widget=DATE)
     user = forms.ModelChoiceField(label=_("User"), queryset=User.objects.none(), required=False)
-    case_code = forms.CharField(label=_("Case code"), max_length=16, required=False)
+    case_code = forms.CharField(
+        label=_("Case"), max_length=20, required=False, help_text=_("A case number (#123); managers: or a case code.")
+    )
     organisation = forms.ModelChoiceField(label=_("Organisation"), queryset=Organisation.objects.none(), required=False)
     channel = forms.ChoiceField(label=_("Channel"), required=False, choices=[("", "—"), *AccessLog.Channel.choices])
     basis = forms.ChoiceField(label=_("Basis"), required=False, choices=[("", "—"), *DisclosureLog.Basis.choices])
@@ -68,7 +70,7 @@ class LogFilterForm(StyledForm):
         )
 
 
-SORT_LABELS = {"-at": _("Newest first"), "at": _("Oldest first"), "user": _("User"), "case": _("Case code")}
+SORT_LABELS = {"-at": _("Newest first"), "at": _("Oldest first"), "user": _("User"), "case": _("Case")}
 
 
 def _require_dpo(request: HttpRequest) -> None:
@@ -168,7 +170,7 @@ def access_log_csv(request: HttpRequest) -> StreamingHttpResponse:
         .values_list("pk", "at", "user_id", "organisation_id", "case_id", "case_code", "channel", "view", "shown")
         .iterator(chunk_size=2000)
     )
-    header = ["id", "at", "user_id", "organisation_id", "case_id", "case_code", "channel", "view", "shown"]
+    header = ["id", "at", "user_id", "organisation_id", "case_id", "case_ref", "channel", "view", "shown"]
     return _stream_csv(
         f"access-log-{_stamp()}.csv",
         header,
@@ -203,7 +205,7 @@ def disclosure_log_csv(request: HttpRequest) -> StreamingHttpResponse:
         "client_id",
         "authority_id",
         "case_id",
-        "case_code",
+        "case_ref",
         "categories",
         "basis",
         "basis_ids",
@@ -278,20 +280,23 @@ def case_history(request: HttpRequest, case_id: int) -> HttpResponse:
         row["user"] = users.get(row["by"])
         row["label"] = labels.get(row["record"], row["record"])
     log_read(request, case, view="dpo-history", groups=frozenset())
-    context = {"case_code": case.participant.case_code, "case_id": case.pk, "page": page, "rows": rows}
+    context = {"case_code": f"#{case.pk}", "case_id": case.pk, "page": page, "rows": rows}
     return render(request, "dpo/case_history.html", context)
 
 
 def case_history_lookup(request: HttpRequest) -> HttpResponse:
-    """The auditor types a case code and lands on its history (404 outside the organisation)."""
+    """The auditor types a case number (from the logs) and lands on its history (404 outside the
+    organisation). The auditor holds no case codes (handbook section 4)."""
     from django.shortcuts import redirect
 
-    code = (request.GET.get("code") or "").strip().upper()
+    number = (request.GET.get("code") or "").strip().lstrip("#")
     if not access.has_role(request.user, "auditor"):
         raise Http404
-    if not code:
+    if not number:
         return render(request, "dpo/history_lookup.html", {})
-    case = get_object_or_404(access.audited_cases(request.user), participant__case_code=code)
+    if not (number.isdigit() and len(number) <= 18):
+        raise Http404
+    case = get_object_or_404(access.audited_cases(request.user), pk=int(number))
     return redirect("dpo-case-history", case.pk)
 
 

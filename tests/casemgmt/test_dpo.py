@@ -105,7 +105,7 @@ def test_only_the_auditor_opens_a_case_change_history(client, demo, team_case, w
     else:
         # managers have the full History tab of the case; this who/when view is the auditor's
         assert response.status_code == (200 if who == "auditor" else 404)
-    lookup = client.get(reverse("dpo-history-lookup"), {"code": team_case.participant.case_code})
+    lookup = client.get(reverse("dpo-history-lookup"), {"code": f"#{team_case.pk}"})
     if who == "auditor":
         assert lookup.status_code == 302
     elif who != "anonymous":
@@ -115,8 +115,11 @@ def test_only_the_auditor_opens_a_case_change_history(client, demo, team_case, w
 def test_the_auditor_reaches_no_other_organisations_case_history(client, demo, other_case):
     client.force_login(demo["auditor"])
     assert client.get(reverse("dpo-case-history", args=[other_case.pk])).status_code == 404
-    lookup = client.get(reverse("dpo-history-lookup"), {"code": other_case.participant.case_code})
+    lookup = client.get(reverse("dpo-history-lookup"), {"code": str(other_case.pk)})
     assert lookup.status_code == 404
+    # the auditor holds no case codes: a typed code finds nothing
+    mine = client.get(reverse("dpo-history-lookup"), {"code": other_case.participant.case_code})
+    assert mine.status_code == 404
 
 
 def test_access_log_filters_sorts_and_shows_no_case_content(client, demo, team_case, other_case):
@@ -130,13 +133,23 @@ def test_access_log_filters_sorts_and_shows_no_case_content(client, demo, team_c
     rows = list(client.get(reverse("access-log")).context["page"].object_list)
     assert {r.case_id for r in rows} == {team_case.pk, second.pk}
     html = client.get(reverse("access-log")).content.decode()
-    assert team_case.participant.case_code in html  # codes, never names
-    for name in (team_case.participant.family_name_latin, team_case.participant.given_name_arabic):
+    assert f"#{team_case.pk}" in html  # case numbers: no codes (handbook: DPO, case code —), never names
+    for name in (
+        team_case.participant.case_code,
+        team_case.participant.family_name_latin,
+        team_case.participant.given_name_arabic,
+    ):
         assert name not in html
 
-    code = team_case.participant.case_code.lower()  # typed in lower case
-    rows = list(client.get(reverse("access-log"), {"case_code": code}).context["page"].object_list)
+    rows = list(client.get(reverse("access-log"), {"case_code": f"#{team_case.pk}"}).context["page"].object_list)
     assert {r.case_id for r in rows} == {team_case.pk}
+    code = team_case.participant.case_code
+    assert not client.get(reverse("access-log"), {"case_code": code}).context["page"].object_list
+    client.force_login(demo["manager"])  # the manager reads codes, typed in lower case
+    rows = list(client.get(reverse("access-log"), {"case_code": code.lower()}).context["page"].object_list)
+    assert {r.case_id for r in rows} == {team_case.pk}
+    assert code in client.get(reverse("access-log")).content.decode()
+    client.force_login(demo["auditor"])
     rows = list(client.get(reverse("access-log"), {"user": demo["colleague"].pk}).context["page"].object_list)
     assert {r.case_id for r in rows} == {team_case.pk, second.pk}
     assert all(r.user_id == demo["colleague"].pk for r in rows)
@@ -170,16 +183,15 @@ def test_access_log_csv_streams_the_filtered_rows_with_ids_and_codes_only(client
     _read(demo["caseworker"], team_case)
     _read(demo["colleague"], second)
     client.force_login(demo["auditor"])
-    rows = _csv(client.get(reverse("access-log-csv"), {"case_code": team_case.participant.case_code}))
+    rows = _csv(client.get(reverse("access-log-csv"), {"case_code": str(team_case.pk)}))
     header, *body = rows
-    assert header == ["id", "at", "user_id", "organisation_id", "case_id", "case_code", "channel", "view", "shown"]
-    assert [(r[4], r[5], r[2]) for r in body] == [
-        (str(team_case.pk), team_case.participant.case_code, str(demo["caseworker"].pk))
-    ]
+    assert header == ["id", "at", "user_id", "organisation_id", "case_id", "case_ref", "channel", "view", "shown"]
+    assert [(r[4], r[5], r[2]) for r in body] == [(str(team_case.pk), f"#{team_case.pk}", str(demo["caseworker"].pk))]
     text = "\n".join(",".join(r) for r in rows)
     for value in (
         team_case.participant.family_name_latin,
         team_case.participant.given_name_latin,
+        team_case.participant.case_code,
         demo["caseworker"].last_name,
     ):
         assert value not in text
@@ -199,7 +211,7 @@ def test_disclosure_log_shows_the_organisations_cases_with_filters_and_csv(clien
     rows = list(client.get(reverse("disclosure-log"), {"organisation": authority.pk}).context["page"].object_list)
     assert len(rows) == 2
     header, *body = _csv(client.get(reverse("disclosure-log-csv"), {"basis": "consent"}))
-    assert header[:7] == ["id", "at", "user_id", "client_id", "authority_id", "case_id", "case_code"]
+    assert header[:7] == ["id", "at", "user_id", "client_id", "authority_id", "case_id", "case_ref"]
     assert [(r[5], r[6], r[7], r[8]) for r in body] == [
         (str(team_case.pk), team_case.participant.case_code, "identity", "consent")
     ]
