@@ -1,6 +1,6 @@
 """The authorization matrix (issue 10), generated from the URL resolver.
 
-Every UI page and API endpoint × every demo role (+ anonymous) × a case of every scope kind (own case,
+Every UI page and API endpoint x every demo role (+ anonymous) x a case of every scope kind (own case,
 another team's, another NGO's, and for the authority: no basis, expired, withdrawn, mandate, consent,
 plus a referral in the intake queue). Handbook §4: out of scope is "not found, not forbidden".
 
@@ -9,7 +9,7 @@ plus a referral in the intake queue). Handbook §4: out of scope is "not found, 
 - Arguments are filled from KWARG_KINDS (by argument name), the DRF viewset's model (API `pk`),
   PK_KINDS (UI `pk`, by url name) and SLUG_VALUES (one check per section slug, form, action).
 - The expectation comes from the handbook table, not from casemgmt/access.py: CASE_ROLE (who stands in
-  which relation to which case in the world) × READERS (which relation reads which kind of row), and
+  which relation to which case in the world) x READERS (which relation reads which kind of row), and
   the families with rules of their own (the authority's shared view, transfers, information requests,
   exceptional disclosures).
 - Out of reach: GET (and the methods of the route: POST-only pages, API PATCH/POST/DELETE) answers 404;
@@ -206,7 +206,7 @@ def _api_model_kinds() -> dict[type, str]:
     from accounts.models import Organisation, User
     from casemgmt import access
     from casemgmt.boundary_models import AuthorityReferral, ExceptionalDisclosure, InformationRequest
-    from casemgmt.casefile import Attachment, AssessmentTemplate
+    from casemgmt.casefile import AssessmentTemplate, Attachment
     from casemgmt.followup_models import FollowUp
     from casemgmt.models import Case, CaseTransfer
     from families.models import FamilyMember, Household
@@ -537,9 +537,7 @@ def _forbidden_markers(world, role: str, fill_case: str | None, fill_reached: bo
     for kind in CASE_KINDS:
         level = may_see(role, kind)
         markers = world.markers[kind]
-        if kind == fill_case and not fill_reached:
-            out[kind] = list(markers.values())
-        elif level is None:
+        if (kind == fill_case and not fill_reached) or level is None:
             out[kind] = list(markers.values())
         elif level == CODE:
             out[kind] = [v for k, v in markers.items() if k != "code"]
