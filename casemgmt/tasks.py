@@ -26,3 +26,11 @@ def send_notification_email(notification_id: int) -> bool:
 def sweep_follow_ups() -> int:
     """Run by beat every hour: the gap rules create what fell due (idempotent)."""
     return followups.sweep()
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def anchor_audit_head() -> int | None:
+    """Run by beat daily: the disclosure chain's head goes to a file outside the database."""
+    from . import disclosure_chain
+
+    return disclosure_chain.anchor_head().last_id
