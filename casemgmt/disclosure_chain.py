@@ -195,7 +195,7 @@ def verify(
         if progress and report.rows % every == 0:
             progress(report.rows, total)
         report.last_id, report.last_hash = pk, row["row_hash"]
-    if progress:
+    if progress and report.rows % every:
         progress(report.rows, total)
     end = report.last_id if report.last_id is not None else "no row"
     for last_id, missing in sorted(recorded.items()):  # recorded heads whose row was never met
