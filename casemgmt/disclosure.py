@@ -138,7 +138,7 @@ def record_many(rows: Sequence[Mapping[str, Any]]) -> list[DisclosureLog]:
         # A new statement, so a new snapshot: it sees the row the previous lock holder committed.
         cursor.execute(
             f"""SELECT (SELECT row_hash FROM {table} ORDER BY id DESC LIMIT 1),
-                       array(SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s))""",  # noqa: S608  # nosec B608 - the model's own table name
+                       array(SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s))""",  # noqa: S608 - the model's own table name
             [table, len(entries)],
         )
         prev, ids = cursor.fetchone()
