@@ -132,14 +132,14 @@ def record_many(rows: Sequence[Mapping[str, Any]]) -> list[DisclosureLog]:
     if not entries:
         return []
     key = hmac_keys()[0]
-    table = DisclosureLog._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_ID])
         # A new statement, so a new snapshot: it sees the row the previous lock holder committed.
         cursor.execute(
-            f"""SELECT (SELECT row_hash FROM {table} ORDER BY id DESC LIMIT 1),
-                       array(SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s))""",  # noqa: S608 - the model's own table name
-            [table, len(entries)],
+            """SELECT (SELECT row_hash FROM casemgmt_disclosurelog ORDER BY id DESC LIMIT 1),
+                      array(SELECT nextval(pg_get_serial_sequence('casemgmt_disclosurelog', 'id'))
+                            FROM generate_series(1, %s))""",
+            [len(entries)],
         )
         prev, ids = cursor.fetchone()
     prev = prev or ""
