@@ -6,10 +6,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
 
 WORKDIR /app
 COPY requirements.txt .
-RUN pip install -r requirements.txt && useradd --create-home --uid 10001 app
+RUN pip install -r requirements.txt && useradd --create-home --uid 10001 app \
+    && mkdir -p /var/lib/casemgmt/audit && chown app:app /var/lib/casemgmt/audit
 COPY . .
-# collectstatic needs a key to import settings; the real one only ever comes from the environment.
-RUN DJANGO_SECRET_KEY=build-only python manage.py collectstatic --no-input
+# collectstatic needs keys to import settings; the real ones only ever come from the environment.
+RUN DJANGO_SECRET_KEY=build-only AUDIT_HMAC_KEY=build-only python manage.py collectstatic --no-input
 USER app
 EXPOSE 8000
 CMD ["gunicorn", "casemgmt.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]

@@ -108,6 +108,27 @@ DATABASES = {
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# --- Database roles (ARCHITECTURE.md, "Database roles and the disclosure chain") ----------
+# DATABASE_URL is whatever this process connects as: the application role, which owns no tables,
+# for the web app, the worker and beat; the owner role for `migrate` and the maintenance commands
+# (the runners and compose set DATABASE_URL to the owner's URL for those). DATABASE_OWNER_URL
+# tells the test suite and the runners how to reach the owner.
+DATABASE_OWNER_URL = os.environ.get("DATABASE_OWNER_URL", "")
+# The role `migrate` (run by the owner) grants to: DML on ordinary tables, INSERT and SELECT only on
+# the append-only ones (disclosure log, access log, stage changes, history events).
+DATABASE_APP_ROLE = os.environ.get("DATABASE_APP_ROLE", "casemgmt_app")
+DATABASE_APP_TRUNCATE = False  # the test settings let the application role empty tables between tests
+
+# --- Disclosure log chain --------------------------------------------------------
+# HMAC key of the disclosure log's hash chain: never in the database, required when DEBUG is off.
+AUDIT_HMAC_KEY = os.environ.get("AUDIT_HMAC_KEY", "")
+if not AUDIT_HMAC_KEY and not DEBUG:
+    raise ImproperlyConfigured("AUDIT_HMAC_KEY must be set when DEBUG is off.")
+# Retired keys (comma-separated, newest first): verification only, after a rotation.
+AUDIT_HMAC_OLD_KEYS = env_list("AUDIT_HMAC_OLD_KEYS")
+# One JSON line per anchoring of the chain head (daily); keep it off the database host.
+AUDIT_HEAD_FILE = Path(os.environ.get("AUDIT_HEAD_FILE", BASE_DIR / ".data" / "audit-heads.jsonl"))
+
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 PASSWORD_HASHERS = [
@@ -183,6 +204,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "sweep-follow-ups": {"task": "casemgmt.tasks.sweep_follow_ups", "schedule": 3600.0},
     # closed cases past their organisation's retention period are listed for the manager once a day
     "list-retention-due": {"task": "casemgmt.tasks.list_retention_due", "schedule": 86400.0},
+    # the disclosure chain's head, appended to AUDIT_HEAD_FILE outside the database
+    "anchor-audit-head": {"task": "casemgmt.tasks.anchor_audit_head", "schedule": 86400.0},
 }
 
 # --- Data protection (issue 10) ---------------------------------------------------

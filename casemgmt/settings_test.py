@@ -1,11 +1,14 @@
 """Test settings: production settings in demo mode with a fast hasher."""
 
 import os
+import secrets
 import tempfile
 from pathlib import Path
 
 os.environ.setdefault("DJANGO_DEBUG", "1")
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key-not-for-production")
+# `make test` passes a key made for the run; a bare pytest makes one (child processes inherit it).
+os.environ.setdefault("AUDIT_HMAC_KEY", secrets.token_urlsafe(32))
 
 from casemgmt.settings import *  # noqa: F403
 
@@ -24,3 +27,7 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
 # Uploaded files of a test run go to a throwaway folder, never into the checkout.
 MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="casemgmt-media-"))
+# The application role may empty tables (transactional tests flush with TRUNCATE, which fires no
+# row trigger); it still may not UPDATE or DELETE the append-only tables.
+DATABASE_APP_TRUNCATE = True
+AUDIT_HEAD_FILE = Path(tempfile.mkdtemp(prefix="casemgmt-audit-")) / "audit-heads.jsonl"

@@ -17,21 +17,43 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from devservices import EmbeddedPostgres, EmbeddedRedis, free_port, remove_tree  # noqa: E402
+from devservices import APP_ROLE, EmbeddedPostgres, EmbeddedRedis, free_port, remove_tree  # noqa: E402
 
 PY = sys.executable
 DATA = ROOT / ".data"
 DEFAULT_DEMO_PASSWORD = "demo-Reintegration-2026"
 
 
-def _secret_key() -> str:
-    """A per-checkout secret for demo mode, kept so sessions survive a restart."""
-    path = DATA / "secret_key"
+def _kept_secret(name: str, nbytes: int) -> str:
+    path = DATA / name
     if not path.exists():
         DATA.mkdir(exist_ok=True)
-        path.write_text(secrets.token_urlsafe(50))
+        path.write_text(secrets.token_urlsafe(nbytes))
         path.chmod(0o600)
     return path.read_text().strip()
+
+
+def _secret_key() -> str:
+    """A per-checkout secret for demo mode, kept so sessions survive a restart."""
+    return _kept_secret("secret_key", 50)
+
+
+def _audit_key() -> str:
+    """The disclosure chain's HMAC key for demo mode, kept (outside the database) so the chain
+    written by earlier runs still verifies."""
+    return _kept_secret("audit_hmac_key", 32)
+
+
+def database_env(pg: EmbeddedPostgres, name: str) -> tuple[dict[str, str], dict[str, str]]:
+    """The two roles and the database `name` owned by the owner role.
+
+    Returns the environment of the app (web, worker, beat: the application role) and of the
+    owner's commands (migrate, seeding, maintenance). Both know the owner's URL and the
+    application role's name; only DATABASE_URL differs.
+    """
+    owner_url, app_url = pg.ensure_roles(name)
+    app = {"DATABASE_URL": app_url, "DATABASE_OWNER_URL": owner_url, "DATABASE_APP_ROLE": APP_ROLE}
+    return app, {**app, "DATABASE_URL": owner_url}
 
 
 def _manage(*args: str, env: dict[str, str]) -> None:
@@ -52,21 +74,27 @@ def run() -> int:
     children: list[subprocess.Popen] = []
     try:
         pg.start()
-        database_url = pg.ensure_database("casemgmt")
+        app_db, owner_db = database_env(pg, "casemgmt")
         broker = redis.start()
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "casemgmt.settings",
             "DJANGO_DEBUG": "1",
             "DJANGO_SECRET_KEY": _secret_key(),
-            "DATABASE_URL": database_url,
+            **app_db,
             "CELERY_BROKER_URL": broker,
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
             "DEMO_PASSWORD": os.environ.get("DEMO_PASSWORD", DEFAULT_DEMO_PASSWORD),
             "CELERY_BEAT_SCHEDULE_FILE": str(DATA / "celerybeat-schedule"),
+            "AUDIT_HMAC_KEY": os.environ.get("AUDIT_HMAC_KEY") or _audit_key(),
+            "AUDIT_HEAD_FILE": os.environ.get("AUDIT_HEAD_FILE", str(DATA / "audit-heads.jsonl")),
         }
-        _manage("migrate", "--no-input", env=env)
-        _manage("seed_demo", env=env)
+        owner_env = {**env, **owner_db}
+        # The owner migrates (granting the application role its privileges) and seeds; the app,
+        # the worker and beat below connect as the application role.
+        _manage("migrate", "--no-input", env=owner_env)
+        _manage("seed_demo", env=owner_env)
+        _manage("anchor_audit_head", env=owner_env)  # beat anchors daily; a demo session rarely lasts a day
         celery = [PY, "-m", "celery", "-A", "casemgmt"]
         children.append(subprocess.Popen([*celery, "worker", "--loglevel=INFO", "--concurrency=2"], cwd=ROOT, env=env))
         children.append(
@@ -118,13 +146,16 @@ def test(pytest_args: list[str]) -> int:
     redis = EmbeddedRedis(tmp / "redis", free_port())
     try:
         pg.start()
-        database_url = pg.ensure_database("casemgmt")
+        app_db, _owner_db = database_env(pg, "casemgmt")
         broker = redis.start()
+        # pytest-django creates and migrates the test databases as the owner (DATABASE_OWNER_URL),
+        # then the tests run as the application role (tests/conftest.py).
         env = {
             **os.environ,
-            "DATABASE_URL": database_url,
+            **app_db,
             "CELERY_BROKER_URL": broker,
             "EMBEDDED_PG_PORT": str(pg.port),
+            "AUDIT_HMAC_KEY": secrets.token_urlsafe(32),  # one per run, never kept
         }
         prod_env = {
             **env,
@@ -166,15 +197,17 @@ def bench() -> int:
     redis = EmbeddedRedis(DATA / "bench-redis", free_port())
     try:
         pg.start()
+        app_db, owner_db = database_env(pg, "casemgmt_bench")
         env = {
             **os.environ,
-            "DATABASE_URL": pg.ensure_database("casemgmt_bench"),
+            **app_db,
             "CELERY_BROKER_URL": redis.start(),
             "DJANGO_SETTINGS_MODULE": "casemgmt.settings",
             "DJANGO_DEBUG": "1",
+            "AUDIT_HMAC_KEY": _audit_key(),
         }
-        _manage("migrate", "--no-input", env=env)
-        _manage("seed_scale", "--cases", os.environ.get("BENCH_CASES", "100000"), env=env)
+        _manage("migrate", "--no-input", env={**env, **owner_db})
+        _manage("seed_scale", "--cases", os.environ.get("BENCH_CASES", "100000"), env={**env, **owner_db})
         bench_env = {**env, "DJANGO_SETTINGS_MODULE": "benchmarks.settings", "DJANGO_DEBUG": "0"}
         return subprocess.run([PY, "-m", "benchmarks.run"], cwd=ROOT, env=bench_env).returncode
     finally:

@@ -16,6 +16,37 @@ import time
 from pathlib import Path
 
 PG_SYSTEM_USER = "embedded_postgres"  # postgres refuses to run as root
+# The two database roles (ARCHITECTURE.md, "Database roles and the disclosure chain"): the owner
+# runs migrations and maintenance commands, the application serves requests and owns nothing.
+OWNER_ROLE = "casemgmt_owner"
+APP_ROLE = "casemgmt_app"
+
+# Objects of the public schema not owned by the owner role: a cluster made before the two roles
+# (one superuser did everything) is handed over once, so `migrate` as the owner can alter it.
+_HAND_OVER = """
+DO $$
+DECLARE obj record;
+BEGIN
+  FOR obj IN
+    SELECT c.oid::regclass AS name, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm', 'S') AND c.relowner <> {owner}::regrole
+      AND NOT EXISTS (SELECT 1 FROM pg_depend d
+                      WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype IN ('e', 'a', 'i'))
+  LOOP
+    EXECUTE format('ALTER %s %s OWNER TO {owner_ident}',
+      CASE obj.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW' WHEN 'S' THEN 'SEQUENCE'
+      ELSE 'TABLE' END, obj.name);
+  END LOOP;
+  FOR obj IN
+    SELECT p.oid::regprocedure AS name FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+    WHERE n.nspname = 'public' AND p.proowner <> {owner}::regrole
+      AND NOT EXISTS (SELECT 1 FROM pg_depend d
+                      WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')
+  LOOP
+    EXECUTE format('ALTER ROUTINE %s OWNER TO {owner_ident}', obj.name);
+  END LOOP;
+END $$
+"""
 
 
 def free_port() -> int:
@@ -101,6 +132,7 @@ class EmbeddedPostgres:
         return f"postgres://postgres@127.0.0.1:{self.port}"
 
     def ensure_database(self, name: str) -> str:
+        """The database as the cluster's superuser (single-role use); see ensure_roles for the app's."""
         import psycopg
 
         base = f"postgres://postgres@127.0.0.1:{self.port}"
@@ -109,6 +141,39 @@ class EmbeddedPostgres:
             if not exists:
                 conn.execute(f'CREATE DATABASE "{name}"')
         return f"{base}/{name}"
+
+    def ensure_roles(self, name: str, *, owner: str = OWNER_ROLE, app: str = APP_ROLE) -> tuple[str, str]:
+        """The owner and application roles and the database `name` owned by the owner.
+
+        Returns (owner URL, application URL). The cluster trusts local connections, so neither role
+        has a password here; what each may do is decided by ownership and grants, exactly as in
+        production (`manage.py grant_app_role` runs after every migrate). The owner may create
+        databases (pytest-django creates the test databases as the owner) and set
+        `session_replication_role` (`seed_scale` switches history triggers off for its rows).
+        """
+        import psycopg
+        from psycopg import sql
+
+        base = f"postgres://postgres@127.0.0.1:{self.port}"
+        with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+            for role, options in ((owner, "LOGIN CREATEDB"), (app, "LOGIN")):
+                if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role]).fetchone():
+                    conn.execute(sql.SQL("CREATE ROLE {} " + options).format(sql.Identifier(role)))
+            conn.execute(sql.SQL("GRANT SET ON PARAMETER session_replication_role TO {}").format(sql.Identifier(owner)))
+            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+            if not exists:
+                conn.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(name), sql.Identifier(owner)))
+            else:
+                conn.execute(
+                    sql.SQL("ALTER DATABASE {} OWNER TO {}").format(sql.Identifier(name), sql.Identifier(owner))
+                )
+        with psycopg.connect(f"{base}/{name}", autocommit=True) as conn:
+            conn.execute(
+                _HAND_OVER.format(
+                    owner=sql.Literal(owner).as_string(conn), owner_ident=sql.Identifier(owner).as_string(conn)
+                )
+            )
+        return f"postgres://{owner}@127.0.0.1:{self.port}/{name}", f"postgres://{app}@127.0.0.1:{self.port}/{name}"
 
     def stop(self) -> None:
         if not (self.pgdata / "postmaster.pid").exists():

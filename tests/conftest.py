@@ -31,6 +31,77 @@ DEMO_USERNAMES = [
 ]
 
 
+# --- The two database roles ------------------------------------------------------
+# Like production, the tests connect as the application role, which owns no tables: pytest-django
+# creates and migrates each test database (one per xdist worker) as the owner (DATABASE_OWNER_URL),
+# the post_migrate handler grants the application role its privileges (plus TRUNCATE, for the flush
+# of transactional tests), then the default connection is pointed at the application role.
+
+_CREDENTIALS = ("USER", "PASSWORD", "HOST", "PORT")
+_ROLES: dict[str, dict] = {}
+
+
+def _switch_role(role: str) -> None:
+    """Point the default connection (same database) at the "owner" or the "app" role."""
+    from django.conf import settings
+    from django.db import connections
+
+    connection = connections["default"]
+    if not _ROLES:
+        import dj_database_url
+
+        if not settings.DATABASE_OWNER_URL:
+            pytest.exit("DATABASE_OWNER_URL is not set: run the suite with `make test`.", returncode=3)
+        _ROLES["app"] = {key: connection.settings_dict[key] for key in _CREDENTIALS}
+        owner = dj_database_url.parse(settings.DATABASE_OWNER_URL)
+        _ROLES["owner"] = {key: owner[key] for key in _CREDENTIALS}
+    connection.close()
+    connection.settings_dict.update(_ROLES[role])
+    settings.DATABASES["default"].update(_ROLES[role])
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings):
+    """pytest-django's (the xdist suffix), then: the test database is created by the owner."""
+    _switch_role("owner")
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django's (create and migrate, as the owner), then the tests run as the application role."""
+    with django_db_blocker.unblock():
+        _switch_role("app")
+    yield
+    with django_db_blocker.unblock():
+        _switch_role("owner")  # only the owner may drop the test database
+
+
+@pytest.fixture
+def as_owner(transactional_db):
+    """This test's queries run as the owner (maintenance commands). Transactional: the connection is
+    reopened, so no test transaction can wrap it; the flush afterwards runs as the application role."""
+    _switch_role("owner")
+    yield
+    _switch_role("app")
+
+
+def owner_connect(**kwargs):
+    """A connection of its own to the test database as the owner (psycopg, autocommit)."""
+    import psycopg
+    from django.db import connection
+
+    owner, db = _ROLES["owner"], connection.settings_dict
+    return psycopg.connect(
+        host=owner["HOST"],
+        port=owner["PORT"],
+        user=owner["USER"],
+        password=owner["PASSWORD"] or None,
+        dbname=db["NAME"],
+        autocommit=True,
+        **kwargs,
+    )
+
+
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     """Each test stores uploads in its own folder, so no test sees another's files."""
