@@ -352,7 +352,9 @@ def _confirm(case, manager):
     return review
 
 
-def test_pseudonymisation_leaves_no_name_anywhere_and_leaves_the_logs_and_other_cases(demo, team_case, settings):
+def test_pseudonymisation_leaves_no_name_anywhere_and_leaves_the_logs_and_other_cases(
+    as_owner, demo, team_case, settings
+):
     lead = demo["caseworker"]
     services.case_profile_update(
         case=team_case, by=lead, changes={k: v for k, v in IDENTITY.items() if k != "given_name_latin"}
@@ -418,7 +420,7 @@ def test_pseudonymisation_leaves_no_name_anywhere_and_leaves_the_logs_and_other_
     assert Participant.objects.filter(pk=team_case.participant_id).values().get() == snapshot
 
 
-def test_pseudonymisation_reaches_the_apps_rows_and_their_history(seeded, demo):
+def test_pseudonymisation_reaches_the_apps_rows_and_their_history(as_owner, seeded, demo):
     from families.models import CounsellingConfidentialNote, CounsellingSession, FamilyMember, Household
     from programs.models import MentoringConfidentialNote, MentoringSession, Placement
 
@@ -461,18 +463,16 @@ def test_pseudonymisation_reaches_the_apps_rows_and_their_history(seeded, demo):
 
 
 def test_apply_retention_fails_clearly_without_the_owner_role(demo, team_case):
+    """The tests run as the application role, which may not rewrite history rows."""
     _close(team_case, demo["caseworker"])
     _confirm(team_case, demo["manager"])
+    import dj_database_url
+    from django.conf import settings
+
     with connection.cursor() as cursor:
-        cursor.execute("CREATE ROLE retention_test_app NOLOGIN")
-        cursor.execute("GRANT USAGE ON SCHEMA public TO retention_test_app")
-        cursor.execute("GRANT SELECT ON ALL TABLES IN SCHEMA public TO retention_test_app")
-        cursor.execute("SET ROLE retention_test_app")
-    try:
-        with pytest.raises(CommandError, match="must run under the database owner role"):
-            call_command("apply_retention", stdout=__import__("io").StringIO())
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute("RESET ROLE")
+        cursor.execute("SELECT current_user")
+        assert cursor.fetchone()[0] != dj_database_url.parse(settings.DATABASE_OWNER_URL)["USER"]
+    with pytest.raises(CommandError, match="must run under the database owner role"):
+        call_command("apply_retention", stdout=__import__("io").StringIO())
     assert RetentionReview.objects.get(case=team_case).status == "confirmed"
     assert Participant.objects.get(pk=team_case.participant_id).family_name_latin == "Elyazidi"
