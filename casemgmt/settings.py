@@ -234,6 +234,8 @@ SPECTACULAR_SETTINGS = {
         "CounsellingSessionStatusEnum": "families.models.SessionStatus.choices",
         "PlannableCounsellingSessionKindEnum": "families.models.PLANNABLE_SESSION_KINDS",
         "LoggedCounsellingSessionStatusEnum": "families.models.LOGGED_SESSION_STATUSES",
+        "SupportReferralStatusEnum": "families.models.ReferralStatus.choices",
+        "SupportServiceEnum": "families.models.ServiceKind.choices",
     },
 }
 

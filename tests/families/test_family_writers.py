@@ -296,3 +296,19 @@ def test_withdrawing_the_participants_consent_closes_the_counsellors_writes(clie
     assert client.get(reverse("families-member-link", args=[engagement.case_id])).status_code == 404
     body = client.get(reverse("case-family", args=[engagement.case_id])).content.decode()
     assert MEMBER_NAME not in body
+
+
+@pytest.mark.parametrize("name", ROLES)
+def test_engagement_member_and_edit_pages(client, roles, household, engagement, other_engagement, name):
+    """Adding relatives to an engagement: its counsellors. Step plan and status: its counsellors and
+    those who open engagements (the lead, caseworkers on the team, the manager)."""
+    c = login(client, roles, name)
+    engagement.members.remove(household["child"])
+    url = reverse("families-engagement-members", args=[engagement.pk])
+    expect_page(c.get(url), name, name == "counsellor")
+    expect_page(c.post(url, {"members": [household["child"].pk]}), name, name == "counsellor", ok=302)
+    assert engagement.members.filter(pk=household["child"].pk).exists() == (name == "counsellor")
+    edit = reverse("families-engagement-edit", args=[engagement.pk])
+    allowed = name in STAFF | {"counsellor"}
+    expect_page(c.get(edit), name, allowed)
+    expect_page(c.post(edit, {"status": "active", "step_plan": "PLAN"}), name, allowed, ok=302)
