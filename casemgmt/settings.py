@@ -273,6 +273,8 @@ SPECTACULAR_SETTINGS = {
         "AuthorityCategoryEnum": "casemgmt.boundary_forms.CATEGORY_CHOICES",
         "LegalMandateKindEnum": "casemgmt.boundary_models.MANDATE_KINDS",
         "LegalEventKindEnum": "casemgmt.boundary_models.LEGAL_EVENT_KINDS",
+        "SupportReferralStatusEnum": "families.models.ReferralStatus.choices",
+        "SupportServiceEnum": "families.models.ServiceKind.choices",
     },
 }
 

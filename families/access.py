@@ -26,6 +26,7 @@ from .models import (
     FamilyMember,
     GroupSession,
     Household,
+    SupportReferral,
 )
 
 MEMBER = "household_member"
@@ -133,13 +134,28 @@ def get_member_for_user(user: User, pk: int) -> FamilyMember:
 
 
 def can_add_members(user: User, case: Case) -> bool:
-    """Caseworkers on the team; a counsellor of the case while the participant's family-contact
-    consent holds (a relative's own consent opens that relative, not the rest of the family)."""
-    if not access.can_write_record(user, case, MEMBER):
-        return False
-    if access.viewer_kind(user, case) == "counsellor":
-        return has_case_family_contact_consent(case)
-    return True
+    """A counsellor holding an open engagement on the case (handbook §4: households and family
+    members, CO rw; CW and MG read). A new relative may be recorded without the participant's consent
+    (a relative who asks for help on their own): what the counsellor types reveals nothing, and the
+    counsellor reads the row only once a basis exists."""
+    return access.can_write_record(user, case, MEMBER)
+
+
+def can_link_members(user: User, case: Case) -> bool:
+    """Linking a relative known from a sibling's household, on the participant's family-contact consent
+    (the link shows the relative to everyone of this case's family)."""
+    return access.can_write_record(user, case, MEMBER) and has_case_family_contact_consent(case)
+
+
+def can_edit_household(user: User, case: Case) -> bool:
+    """The household's address and situation: a counsellor who may read them (the participant's consent)."""
+    return access.can_write_record(user, case, MEMBER) and has_case_family_contact_consent(case)
+
+
+def can_record_own_consent(user: User, case: Case) -> bool:
+    """A relative's own consent is consent metadata: the caseworkers on the team and the manager write it
+    (handbook §4, consents CW rw, MG rw, CO r), never the counsellor it would open the relative to."""
+    return not case.is_read_only and access.viewer_kind(user, case) in CASE_STAFF_KINDS
 
 
 def linkable_members(user: User, case: Case) -> QuerySet[FamilyMember]:
@@ -174,6 +190,14 @@ def get_engagement_for_user(user: User, pk: int) -> Engagement:
 def can_create_engagement(user: User, case: Case) -> bool:
     """The lead, a caseworker on the team, or a manager of the owning organisation."""
     return access.can_write_record(user, case, ENGAGEMENT)
+
+
+def can_change_counsellors(user: User, engagement: Engagement, case: Case) -> bool:
+    """Who holds an open engagement is a team change: the lead and the manager (handbook §3, "assigns
+    teams"), not a counsellor, who would hand the confidential notes on by their own choice."""
+    if not engagement.is_open or case.is_read_only:
+        return False
+    return access.viewer_kind(user, case) in (LEAD, MANAGER)
 
 
 def is_counsellor_of(user: User, engagement: Engagement) -> bool:
@@ -218,6 +242,19 @@ def can_write_sessions(user: User, engagement: Engagement, case: Case) -> bool:
 
 def can_write_support(user: User, engagement: Engagement, case: Case) -> bool:
     return engagement.is_open and access.can_write_record(user, case, SUPPORT) and is_counsellor_of(user, engagement)
+
+
+def referrals_visible_to(user: User) -> QuerySet[SupportReferral]:
+    return access.records_visible_to(user, REFERRAL)
+
+
+def get_referral_for_user(user: User, pk: int) -> SupportReferral:
+    return get_object_or_404(referrals_visible_to(user).select_related("engagement", "case__participant"), pk=pk)
+
+
+def can_update_referral(user: User, referral: SupportReferral, case: Case) -> bool:
+    """The counsellors of the referral's open engagement; caseworkers and managers read."""
+    return can_write_support(user, referral.engagement, case) and access.can_write_record(user, case, REFERRAL)
 
 
 def confidential_note_for(user: User, session: CounsellingSession) -> CounsellingConfidentialNote | None:

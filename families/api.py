@@ -15,7 +15,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
-from accounts.models import Role
+from accounts.models import Role, User
 from casemgmt import access
 from casemgmt.access import G
 from casemgmt.api.casefile import case_in_scope
@@ -33,8 +33,10 @@ from .models import (
     FamilyMember,
     Household,
     HouseholdMember,
+    ReferralStatus,
     SessionKind,
     SessionStatus,
+    SupportReferral,
 )
 
 GROUPS = frozenset({G.FAMILY})
@@ -142,9 +144,23 @@ class NewFamilyMemberSerializer(FamilyMemberSerializer):
     existing_member = serializers.IntegerField(min_value=1, write_only=True, required=False)
     relation = serializers.ChoiceField(choices=HouseholdMember._meta.get_field("relation").choices, write_only=True)
     lives_with_participant = serializers.BooleanField(default=False, write_only=True)
+    engagements = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        write_only=True,
+        required=False,
+        default=list,
+        help_text="Open engagements of the caller on this case the relative joins at once.",
+    )
 
     class Meta(FamilyMemberSerializer.Meta):
-        fields = [*FamilyMemberSerializer.Meta.fields, "case", "relation", "lives_with_participant", "existing_member"]
+        fields = [
+            *FamilyMemberSerializer.Meta.fields,
+            "case",
+            "relation",
+            "lives_with_participant",
+            "existing_member",
+            "engagements",
+        ]
         extra_kwargs = {"given_name": {"required": False}, "family_name": {"required": False}}
 
     def validate(self, attrs):
@@ -155,11 +171,28 @@ class NewFamilyMemberSerializer(FamilyMemberSerializer):
         return attrs
 
 
+class FamilyMemberUpdateSerializer(FamilyMemberSerializer):
+    """What a counsellor changes on a relative: not the own-consent dates (the caseworkers')."""
+
+    class Meta(FamilyMemberSerializer.Meta):
+        fields = [name for name in FamilyMemberSerializer.Meta.fields if not name.startswith("own_consent_")]
+        read_only_fields = ["id"]
+
+
+class OwnConsentSerializer(serializers.Serializer):
+    own_consent_given_on = serializers.DateField(allow_null=True)
+    own_consent_expires_on = serializers.DateField(allow_null=True, required=False, default=None)
+    own_consent_withdrawn_on = serializers.DateField(allow_null=True, required=False, default=None)
+
+
 class FamilyMemberViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
 ):
     """Relatives whose details the caller may read (`?case=` for one household). POST adds one to a
-    case's household (caseworkers on the team; a counsellor on the participant's consent)."""
+    case's household and PATCH edits one: a counsellor holding an open engagement on the case
+    (caseworkers and managers read, and record a relative's own consent with `own-consent`)."""
+
+    http_method_names = ["get", "post", "patch", "head", "options"]
 
     queryset = FamilyMember.objects.none()
     lookup_value_regex = r"\d+"
@@ -177,7 +210,22 @@ class FamilyMemberViewSet(
         return rows
 
     def get_serializer_class(self):
-        return NewFamilyMemberSerializer if self.action == "create" else FamilyMemberSerializer
+        if self.action == "create":
+            return NewFamilyMemberSerializer
+        if self.action == "partial_update":
+            return FamilyMemberUpdateSerializer
+        if self.action == "own_consent":
+            return OwnConsentSerializer
+        return FamilyMemberSerializer
+
+    def _case_where(self, member, allowed):
+        """A case of the caller where they read this relative and `allowed(user, case)` holds."""
+        user = self.request.user
+        for link in fa.links_visible_to(user).filter(member=member).select_related("case").order_by("pk"):
+            case = access.cases_visible_to(user).filter(pk=link.case_id).first()
+            if case is not None and allowed(user, case):
+                return case
+        raise NotFound  # read but not written, like the core's record endpoints
 
     @extend_schema(parameters=[OpenApiParameter("case", int, description="Only this case's household")])
     def list(self, request, *args, **kwargs):
@@ -192,11 +240,19 @@ class FamilyMemberViewSet(
         if not fa.can_add_members(request.user, case):
             raise NotFound
         existing = data.pop("existing_member", None)
+        wanted = data.pop("engagements")
         member = None
         if existing is not None:
+            if not fa.can_link_members(request.user, case):
+                raise serializers.ValidationError(
+                    {"existing_member": [_("Linking a known relative needs the participant's family-contact consent.")]}
+                )
             member = fa.linkable_members(request.user, case).filter(pk=existing).first()
             if member is None:
                 raise serializers.ValidationError({"existing_member": [_("No such relative.")]})
+        engagements = list(fa.my_open_engagements(request.user).filter(case=case, pk__in=wanted).select_related("case"))
+        if len(engagements) != len(set(wanted)):
+            raise serializers.ValidationError({"engagements": [_("Not an open engagement of yours on this case.")]})
         link = services.member_add(
             case=case,
             by=request.user,
@@ -204,8 +260,40 @@ class FamilyMemberViewSet(
             lives_with_participant=data.pop("lives_with_participant"),
             data=None if member else data,
             member=member,
+            engagements=engagements,
         )
-        return Response(FamilyMemberSerializer(link.member).data, status=status.HTTP_201_CREATED)
+        readable = fa.members_visible_to(request.user).filter(pk=link.member_id).exists()
+        # a relative recorded before a basis exists is not shown back: only its id
+        body = FamilyMemberSerializer(link.member).data if readable else {"id": link.member_id}
+        return Response(body, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=FamilyMemberUpdateSerializer, responses=FamilyMemberSerializer)
+    def partial_update(self, request, *args, **kwargs):
+        """Correct a relative's details (a counsellor of a case where they read them)."""
+        member = self.get_object()
+        self._case_where(member, lambda user, case: fa.can_edit_member(user, member, case))
+        body = FamilyMemberUpdateSerializer(member, data=request.data, partial=True)
+        body.is_valid(raise_exception=True)
+        member = services.member_update(member=member, by=request.user, data=dict(body.validated_data))
+        return Response(FamilyMemberSerializer(member).data)
+
+    @extend_schema(request=OwnConsentSerializer, responses=FamilyMemberSerializer)
+    @action(detail=True, methods=["post"], url_path="own-consent")
+    def own_consent(self, request, pk=None):
+        """Record the relative's own consent to counselling contact (caseworkers on the team, managers)."""
+        member = self.get_object()
+        case = self._case_where(member, fa.can_record_own_consent)
+        body = OwnConsentSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        member = services.member_own_consent_update(
+            member=member,
+            case=case,
+            by=request.user,
+            given_on=body.validated_data["own_consent_given_on"],
+            expires_on=body.validated_data["own_consent_expires_on"],
+            withdrawn_on=body.validated_data["own_consent_withdrawn_on"],
+        )
+        return Response(FamilyMemberSerializer(member).data)
 
 
 # --- Engagements ----------------------------------------------------------------------------
@@ -243,7 +331,7 @@ class EngagementSerializer(serializers.ModelSerializer):
 class NewEngagementSerializer(serializers.Serializer):
     case = serializers.IntegerField(min_value=1)
     kind = serializers.ChoiceField(choices=EngagementKind.choices)
-    members = serializers.ListField(child=serializers.IntegerField(min_value=1), allow_empty=False)
+    members = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, default=list)
     counsellors = serializers.ListField(child=serializers.IntegerField(min_value=1), allow_empty=False)
     step_plan = serializers.CharField(required=False, default="", allow_blank=True, max_length=4000)
     started_on = serializers.DateField(required=False, allow_null=True, default=None)
@@ -251,6 +339,15 @@ class NewEngagementSerializer(serializers.Serializer):
 
 class EngagementEndSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, default="", allow_blank=True, max_length=2000)
+
+
+class EngagementMembersSerializer(serializers.Serializer):
+    members = serializers.ListField(child=serializers.IntegerField(min_value=1), allow_empty=False)
+
+
+class EngagementCounsellorsSerializer(serializers.Serializer):
+    add = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, default=list)
+    remove = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, default=list)
 
 
 class EngagementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -333,6 +430,48 @@ class EngagementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         )
         engagement = Engagement.objects.prefetch_related("members", "assignments").get(pk=engagement.pk)
         return Response(EngagementSerializer(engagement, context=self._context([engagement])).data)
+
+    def _answer(self, engagement):
+        engagement = Engagement.objects.prefetch_related("members", "assignments").get(pk=engagement.pk)
+        return Response(EngagementSerializer(engagement, context=self._context([engagement])).data)
+
+    @extend_schema(request=EngagementMembersSerializer, responses=EngagementSerializer)
+    @action(detail=True, methods=["post"])
+    def members(self, request, pk=None):
+        """Add relatives of the household the caller reads to the engagement (its counsellors)."""
+        engagement = self.get_object()
+        case = access.get_case_for_user(request.user, engagement.case_id)
+        if not fa.can_write_sessions(request.user, engagement, case):
+            raise NotFound
+        body = EngagementMembersSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        wanted = set(body.validated_data["members"])
+        readable = fa.links_visible_to(request.user).filter(case=case).values("member_id")
+        members = list(FamilyMember.objects.filter(pk__in=wanted).filter(pk__in=readable))
+        if len(members) != len(wanted):  # a hidden relative reads like a missing one
+            raise serializers.ValidationError({"members": [_("Choose members of this participant's household.")]})
+        services.engagement_members_add(engagement=engagement, by=request.user, members=members)
+        return self._answer(engagement)
+
+    @extend_schema(request=EngagementCounsellorsSerializer, responses=EngagementSerializer)
+    @action(detail=True, methods=["post"])
+    def counsellors(self, request, pk=None):
+        """Add or remove counsellors of an open engagement (the lead, the manager); one stays."""
+        engagement = self.get_object()
+        case = access.get_case_for_user(request.user, engagement.case_id)
+        if not fa.can_change_counsellors(request.user, engagement, case):
+            raise NotFound
+        body = EngagementCounsellorsSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        add_ids, remove_ids = set(body.validated_data["add"]), set(body.validated_data["remove"])
+        add = list(fa.counsellor_candidates(case).filter(pk__in=add_ids))
+        if len(add) != len(add_ids):
+            raise serializers.ValidationError({"add": [_("Counsellors come from the case's organisation.")]})
+        remove = list(User.objects.filter(pk__in=remove_ids, family_engagements__engagement=engagement))
+        if len(remove) != len(remove_ids):
+            raise serializers.ValidationError({"remove": [_("This counsellor does not hold the engagement.")]})
+        services.engagement_counsellors_change(engagement=engagement, by=request.user, add=add, remove=remove)
+        return self._answer(engagement)
 
 
 # --- Sessions -------------------------------------------------------------------------------
@@ -504,9 +643,85 @@ class CounsellingSessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin
         return Response(self._serializer(self.get_queryset().get(pk=session.pk)).data)
 
 
+# --- Support referrals ----------------------------------------------------------------------
+
+
+class SupportReferralSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = SupportReferral
+        fields = ["id", "case", "engagement", "service", "provider", "referred_on", "status", "outcome"]
+        read_only_fields = fields
+
+
+class SupportReferralUpdateSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=ReferralStatus.choices, required=False)
+    outcome = serializers.CharField(required=False, allow_blank=True, max_length=4000)
+
+
+class SupportReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Referrals of family members to outside services: the caller's cases (caseworkers on the team,
+    managers) or their own engagements (counsellors). PATCH records status and outcome (the counsellors
+    of the open engagement; the status moves forward only)."""
+
+    queryset = SupportReferral.objects.none()
+    serializer_class = SupportReferralSerializer
+    lookup_value_regex = r"\d+"
+    http_method_names = ["get", "patch", "head", "options"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no caller
+            return SupportReferral.objects.none()
+        rows = fa.referrals_visible_to(self.request.user).order_by("-referred_on", "-pk")
+        if self.action == "list":
+            case_id = query_int(self.request, "case")
+            if case_id is not None:
+                rows = rows.filter(case_id=case_id)
+            engagement_id = query_int(self.request, "engagement")
+            if engagement_id is not None:
+                rows = rows.filter(engagement_id=engagement_id)
+            wanted = query_choice(self.request, "status", ReferralStatus.values)
+            if wanted is not None:
+                rows = rows.filter(status=wanted)
+        return rows
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("case", int, description="Only this case"),
+            OpenApiParameter("engagement", int, description="Only this engagement"),
+            OpenApiParameter("status", str, enum=list(ReferralStatus.values)),
+        ]
+    )
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.get_queryset())
+        log_reads(request, [r.case_id for r in page], view="api-support-referral-list", groups=GROUPS)
+        return self.get_paginated_response(SupportReferralSerializer(page, many=True).data)
+
+    def retrieve(self, request, *args, **kwargs):
+        referral = self.get_object()
+        log_read(request, referral.case, view="api-support-referral-detail", groups=GROUPS)
+        return Response(SupportReferralSerializer(referral).data)
+
+    @extend_schema(request=SupportReferralUpdateSerializer, responses=SupportReferralSerializer)
+    def partial_update(self, request, *args, **kwargs):
+        referral = self.get_object()
+        case = access.get_case_for_user(request.user, referral.case_id)
+        if not fa.can_update_referral(request.user, referral, case):
+            raise NotFound  # read but not written, like the core's record endpoints
+        body = SupportReferralUpdateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        referral = services.referral_update(
+            referral=referral,
+            by=request.user,
+            status=body.validated_data.get("status", referral.status),
+            outcome=body.validated_data.get("outcome", referral.outcome),
+        )
+        return Response(SupportReferralSerializer(referral).data)
+
+
 def register(router) -> None:
     """Add this module's viewsets to the API router."""
     router.register("households", HouseholdViewSet, basename="api-household")
     router.register("family-members", FamilyMemberViewSet, basename="api-family-member")
     router.register("engagements", EngagementViewSet, basename="api-engagement")
     router.register("counselling-sessions", CounsellingSessionViewSet, basename="api-counselling-session")
+    router.register("support-referrals", SupportReferralViewSet, basename="api-support-referral")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import uuid
 
 from django import forms
 from django.utils import timezone
@@ -12,6 +13,7 @@ from accounts.forms import StyledForm, StyledModelForm
 from casemgmt.models import LANGUAGES
 
 from .models import (
+    ENGAGEMENT_TRANSITIONS,
     EngagementKind,
     EngagementStatus,
     FamilyMember,
@@ -75,17 +77,92 @@ class MemberForm(StyledModelForm):
         }
 
 
-class NewMemberForm(MemberForm):
+class CounsellorMemberForm(MemberForm):
+    """A counsellor edits a relative's details; the own-consent dates are the caseworkers' to record."""
+
+    class Meta(MemberForm.Meta):
+        fields = [name for name in MemberForm.Meta.fields if not name.startswith("own_consent_")]
+
+
+def _engagements_field():
+    return forms.ModelMultipleChoiceField(
+        label=_("Add to my engagements"), queryset=None, required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+
+def _set_engagements(form, engagements) -> None:
+    """The counsellor's open engagements on the case, all ticked: the relative joins the work at once."""
+    form.fields["engagements"].queryset = engagements
+    form.fields["engagements"].initial = [e.pk for e in engagements]
+
+
+class NewMemberForm(CounsellorMemberForm):
     relation = forms.ChoiceField(label=_("Relation to the participant"), choices=Relation.choices)
     lives_with_participant = forms.BooleanField(label=_("Lives with the participant"), required=False)
+    engagements = _engagements_field()
 
     field_order = ["relation", "lives_with_participant"]
+
+    def __init__(self, *args, engagements, **kwargs):
+        super().__init__(*args, **kwargs)
+        _set_engagements(self, engagements)
+
+
+class OwnConsentForm(StyledForm):
+    """A relative's own consent to counselling contact (a relative who asks for help on their own)."""
+
+    own_consent_given_on = forms.DateField(label=_("Own consent given on"), required=False, widget=DateInput())
+    own_consent_expires_on = forms.DateField(label=_("Own consent expires on"), required=False, widget=DateInput())
+    own_consent_withdrawn_on = forms.DateField(label=_("Own consent withdrawn on"), required=False, widget=DateInput())
+
+
+class EngagementMembersForm(StyledForm):
+    members = forms.ModelMultipleChoiceField(
+        label=_("Family members"), queryset=None, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args, members, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["members"].queryset = members
+
+
+class CounsellorsForm(StyledForm):
+    """Hand an engagement over: add counsellors of the organisation, remove current ones."""
+
+    add = forms.ModelMultipleChoiceField(
+        label=_("Add counsellors"), queryset=None, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    remove = forms.ModelMultipleChoiceField(
+        label=_("Remove counsellors"),
+        queryset=None,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("A removed counsellor no longer reads this engagement or its confidential notes."),
+    )
+
+    def __init__(self, *args, candidates, current, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["add"].queryset = candidates
+        self.fields["remove"].queryset = current
+        for name in ("add", "remove"):
+            self.fields[name].label_from_instance = lambda u: u.get_full_name() or u.username
+
+
+class ReferralUpdateForm(StyledForm):
+    status = forms.ChoiceField(label=_("Status"), choices=ReferralStatus.choices)
+    outcome = forms.CharField(
+        label=_("Outcome"), required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
 
 class EngagementForm(StyledForm):
     kind = forms.ChoiceField(label=_("Type"), choices=EngagementKind.choices)
     members = forms.ModelMultipleChoiceField(
-        label=_("Family members"), queryset=None, widget=forms.CheckboxSelectMultiple
+        label=_("Family members"),
+        queryset=None,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Optional: the counsellors record the family and add its members to the engagement."),
     )
     counsellors = forms.ModelMultipleChoiceField(
         label=_("Counsellors"), queryset=None, widget=forms.CheckboxSelectMultiple
@@ -107,12 +184,18 @@ class EngagementForm(StyledForm):
 
 
 class EngagementEditForm(StyledForm):
-    status = forms.ChoiceField(
-        label=_("Status"), choices=[c for c in EngagementStatus.choices if c[0] != EngagementStatus.ENDED]
-    )
+    status = forms.ChoiceField(label=_("Status"), choices=())
     step_plan = forms.CharField(
         label=_("Step plan"), required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 4})
     )
+
+    def __init__(self, *args, current: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        # the current status and the open ones the lifecycle allows next (ending has its own form)
+        allowed = {current} | set(ENGAGEMENT_TRANSITIONS.get(current, ()))
+        self.fields["status"].choices = [
+            c for c in EngagementStatus.choices if c[0] in allowed and c[0] != EngagementStatus.ENDED
+        ]
 
 
 class EndForm(StyledForm):
@@ -127,7 +210,13 @@ class EndForm(StyledForm):
     )
 
 
+def _form_token_field():
+    """A token minted when the form is shown: sending the same form twice creates one row."""
+    return forms.UUIDField(required=False, widget=forms.HiddenInput, initial=uuid.uuid4)
+
+
 class SessionPlanForm(StyledForm):
+    form_token = _form_token_field()
     starts_at = forms.DateTimeField(label=_("Date and time"), widget=DateTimeInput())
     kind = forms.ChoiceField(label=_("Type"), choices=[c for c in SessionKind.choices if c[0] != SessionKind.GROUP])
 
@@ -141,6 +230,7 @@ class SessionPlanForm(StyledForm):
 class SessionLogForm(StyledForm):
     """One short form: when, how it went, who came, a shareable summary and the confidential notes."""
 
+    form_token = _form_token_field()
     starts_at = forms.DateTimeField(label=_("Date and time"), widget=DateTimeInput())
     kind = forms.ChoiceField(label=_("Type"), choices=SessionKind.choices)
     status = forms.ChoiceField(
@@ -217,7 +307,9 @@ class LinkMemberForm(StyledForm):
     member = forms.ModelChoiceField(label=_("Relative"), queryset=None)
     relation = forms.ChoiceField(label=_("Relation to this participant"), choices=Relation.choices)
     lives_with_participant = forms.BooleanField(label=_("Lives with the participant"), required=False)
+    engagements = _engagements_field()
 
-    def __init__(self, *args, members, **kwargs):
+    def __init__(self, *args, members, engagements, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["member"].queryset = members
+        _set_engagements(self, engagements)

@@ -33,13 +33,14 @@ _STAFF = {LEAD: access.ALL_ROWS, "caseworker": access.ALL_ROWS, MANAGER: access.
 
 # Household members: caseworkers on the team and managers read them all (they know the family from the
 # participant); a counsellor of the case only on a family-contact basis, decided in SQL per request.
+# Only counsellors holding an open engagement write them (handbook §4: CW r, CO rw, MG r).
 access.register_record(
     fa.MEMBER,
     HouseholdMember,
     RecordRule(
         G.FAMILY,
         {**_STAFF, "counsellor": fa.family_contact_basis},
-        frozenset({LEAD, "caseworker", "counsellor"}),
+        frozenset({"counsellor"}),
         attachable=False,
     ),
     history_fields=("member", "relation", "lives_with_participant"),

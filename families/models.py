@@ -148,6 +148,14 @@ class EngagementStatus(models.TextChoices):
 
 
 OPEN_ENGAGEMENT = (EngagementStatus.ASSESSMENT, EngagementStatus.ACTIVE)
+# The lifecycle: the first assessment leads to active work; either ends (with a reason, through
+# `engagement_end`). Nothing goes back: an active engagement is not re-assessed, an ended one is not
+# re-opened (new work is a new engagement). Staying in the same status (a step-plan edit) is no move.
+ENGAGEMENT_TRANSITIONS: dict[str, frozenset[str]] = {
+    EngagementStatus.ASSESSMENT: frozenset({EngagementStatus.ACTIVE, EngagementStatus.ENDED}),
+    EngagementStatus.ACTIVE: frozenset({EngagementStatus.ENDED}),
+    EngagementStatus.ENDED: frozenset(),
+}
 
 
 @pghistory.track()
@@ -185,7 +193,12 @@ class Engagement(models.Model):
     def is_open(self) -> bool:
         return self.status in OPEN_ENGAGEMENT
 
+    def can_move_to(self, status: str) -> bool:
+        return status in ENGAGEMENT_TRANSITIONS.get(self.status, frozenset())
 
+
+# Who was assigned when, and who removed whom: a hand-over changes who reads the confidential notes.
+@pghistory.track(pghistory.InsertEvent(), pghistory.DeleteEvent())
 class EngagementCounsellor(models.Model):
     """A counsellor assigned to an engagement: what puts them on the case team."""
 
@@ -260,6 +273,9 @@ class CounsellingSession(models.Model):
     summary = models.TextField(_("shareable summary"), blank=True)
     recorded_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+", editable=False)
     logged_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The token of the form that created the row: a second POST of the same form (a double click, a
+    # resent request) finds this row instead of creating another session.
+    form_token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -303,6 +319,17 @@ class ReferralStatus(models.TextChoices):
     IN_PROGRESS = "in_progress", _("In progress")
     COMPLETED = "completed", _("Completed")
     DECLINED = "declined", _("Declined")
+
+
+# A referral goes forward only: the service takes the family on (in progress) or answers at once;
+# completed and declined are final (a new attempt is a new referral). The outcome text may be
+# completed in any status.
+REFERRAL_TRANSITIONS: dict[str, frozenset[str]] = {
+    ReferralStatus.REFERRED: frozenset({ReferralStatus.IN_PROGRESS, ReferralStatus.COMPLETED, ReferralStatus.DECLINED}),
+    ReferralStatus.IN_PROGRESS: frozenset({ReferralStatus.COMPLETED, ReferralStatus.DECLINED}),
+    ReferralStatus.COMPLETED: frozenset(),
+    ReferralStatus.DECLINED: frozenset(),
+}
 
 
 @pghistory.track()

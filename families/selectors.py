@@ -129,7 +129,11 @@ def engagement_page(*, user: User, engagement: Engagement, case: Case, page: str
     return {
         "engagement": engagement,
         "page": session_page,
-        "referrals": list(access.case_records_visible_to(user, case, fa.REFERRAL).filter(engagement=engagement)),
+        "referrals": list(
+            access.case_records_visible_to(user, case, fa.REFERRAL)
+            .filter(engagement=engagement)
+            .select_related("engagement")
+        ),
         "support": list(access.case_records_visible_to(user, case, fa.SUPPORT).filter(engagement=engagement)),
         "visible_members": visible,
     }

@@ -17,11 +17,12 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
 from casemgmt import followups
-from casemgmt.models import Case, CaseTeamMember, TeamRole
+from casemgmt.models import Case, CaseTeamMember, FollowUp, TeamRole
 from casemgmt.services import lock_writable, team_member_add, team_member_remove
 
 from .models import (
     OPEN_ENGAGEMENT,
+    REFERRAL_TRANSITIONS,
     CounsellingConfidentialNote,
     CounsellingSession,
     Engagement,
@@ -31,6 +32,7 @@ from .models import (
     GroupSession,
     Household,
     HouseholdMember,
+    ReferralStatus,
     SessionKind,
     SessionStatus,
     SupportEntry,
@@ -122,9 +124,12 @@ def member_add(
     lives_with_participant: bool = False,
     data: dict[str, Any] | None = None,
     member: FamilyMember | None = None,
+    engagements=(),
 ) -> HouseholdMember:
     """Add a relative to the case's household: a new person (data), or one already known from another
-    participant's household (member: a sibling's mother), who stays one row."""
+    participant's household (member: a sibling's mother), who stays one row. `engagements`: open
+    engagements of the case, held by `by`, the relative joins at once (the counsellor records the
+    family of the engagement they were given)."""
     with pghistory.context(user=by.pk):
         lock_writable(case)
         household = household_for(case)
@@ -150,7 +155,41 @@ def member_add(
         )
         link.full_clean(exclude=["case", "household", "member", "recorded_by"])
         link.save()
+        for engagement in engagements:
+            if engagement.case_id != case.pk:
+                raise ValidationError({"engagements": _("Choose engagements of this case.")})
+            _mine(engagement, by).members.add(member)
         return link
+
+
+@transaction.atomic
+def member_own_consent_update(
+    *,
+    member: FamilyMember,
+    case: Case,
+    by: User,
+    given_on: datetime.date | None,
+    expires_on: datetime.date | None = None,
+    withdrawn_on: datetime.date | None = None,
+) -> FamilyMember:
+    """Record a relative's own consent to counselling contact (a relative who asks for help on their
+    own). Consent metadata is the caseworkers' and the manager's to write (handbook §4), never a
+    counsellor's: a counsellor writing it would open the relative to themselves."""
+    with pghistory.context(user=by.pk):
+        if by.role == Role.COUNSELLOR:
+            raise ValidationError(_("A relative's consent is recorded by the caseworker or the manager."))
+        lock_writable(case)
+        member = FamilyMember.objects.select_for_update().get(pk=member.pk)
+        if not HouseholdMember.objects.filter(case=case, member=member).exists():
+            raise ValidationError(_("This relative is not in the participant's household."))
+        member.own_consent_given_on = given_on
+        member.own_consent_expires_on = expires_on
+        member.own_consent_withdrawn_on = withdrawn_on
+        if withdrawn_on and given_on and withdrawn_on < given_on:
+            raise ValidationError({"own_consent_withdrawn_on": _("A consent is withdrawn only after it was given.")})
+        _check_member(member)
+        member.save(update_fields=[*OWN_CONSENT_FIELDS, "updated_at"])
+        return member
 
 
 @transaction.atomic
@@ -187,9 +226,9 @@ def _check_counsellors(case: Case, counsellors) -> list[User]:
 
 
 def _check_members(case: Case, members) -> list[FamilyMember]:
+    """Members of this participant's household. None is fine: an engagement may be opened before the
+    family is recorded, and its counsellors then record the relatives and add them."""
     members = list(members)
-    if not members:
-        raise ValidationError({"members": _("Choose at least one family member.")})
     in_household = set(HouseholdMember.objects.filter(case=case).values_list("member_id", flat=True))
     if any(m.pk not in in_household for m in members):
         raise ValidationError({"members": _("Choose members of this participant's household.")})
@@ -219,12 +258,13 @@ def engagement_create(
     case: Case,
     by: User,
     kind: str,
-    members,
     counsellors,
+    members=(),
     step_plan: str = "",
     started_on: datetime.date | None = None,
 ) -> Engagement:
-    """Open an engagement; its counsellors join the case team (role counsellor)."""
+    """Open an engagement; its counsellors join the case team (role counsellor). Members may come
+    later, recorded by the counsellors (`engagement_members_add`, `member_add(engagements=...)`)."""
     with pghistory.context(user=by.pk):
         lock_writable(case)
         members = _check_members(case, members)
@@ -251,12 +291,23 @@ def _locked(engagement: Engagement) -> Engagement:
 
 @transaction.atomic
 def engagement_update(*, engagement: Engagement, by: User, step_plan: str, status: str) -> Engagement:
-    """Change the step plan, or move from the first assessment to active work."""
+    """Change the step plan, or move from the first assessment to active work (never back: see
+    `ENGAGEMENT_TRANSITIONS`; ending has its own service, with a reason)."""
     with pghistory.context(user=by.pk):
         lock_writable(engagement.case)
         engagement = _locked(engagement)
-        if status not in OPEN_ENGAGEMENT:
+        if status == EngagementStatus.ENDED:
             raise ValidationError({"status": _("End an engagement with its own button, giving a reason.")})
+        if status != engagement.status and not engagement.can_move_to(status):
+            raise ValidationError(
+                {
+                    "status": _("An engagement in %(from)s cannot go to %(to)s.")
+                    % {
+                        "from": engagement.get_status_display(),
+                        "to": dict(EngagementStatus.choices).get(status, status),
+                    }
+                }
+            )
         engagement.step_plan, engagement.status = step_plan, status
         engagement.save(update_fields=["step_plan", "status", "updated_at"])
         return engagement
@@ -272,6 +323,62 @@ def engagement_end(*, engagement: Engagement, by: User, reason: str) -> Engageme
         if not reason.strip():
             raise ValidationError({"reason": _("Say why the engagement ends.")})
         _end(engagement, by=by, reason=reason.strip())
+        return engagement
+
+
+@transaction.atomic
+def engagement_members_add(*, engagement: Engagement, by: User, members) -> Engagement:
+    """The engagement's counsellor adds relatives of the household to it (recorded after it opened)."""
+    with pghistory.context(user=by.pk):
+        lock_writable(engagement.case)
+        engagement = _mine(engagement, by)
+        members = _check_members(engagement.case, members)
+        if not members:
+            raise ValidationError({"members": _("Choose at least one family member.")})
+        engagement.members.add(*members)
+        return engagement
+
+
+@transaction.atomic
+def engagement_counsellors_change(*, engagement: Engagement, by: User, add=(), remove=()) -> Engagement:
+    """Hand an open engagement over, in part or whole: added counsellors join the case team (role
+    counsellor) and from then read the engagement's rows and confidential notes; removed ones lose them
+    at once, and leave the team unless they hold another open engagement on the case. One counsellor at
+    least stays. Their open family-gap reminders pass to a counsellor who stays."""
+    with pghistory.context(user=by.pk):
+        case = engagement.case
+        lock_writable(case)
+        engagement = _locked(engagement)
+        add, remove = list(add), list(remove)
+        if not add and not remove:
+            raise ValidationError({"counsellors": _("Choose a counsellor to add or to remove.")})
+        current = set(engagement.assignments.values_list("counsellor_id", flat=True))
+        if add:
+            _check_counsellors(case, add)
+        if any(user.pk in current for user in add):
+            raise ValidationError({"add": _("This counsellor already holds the engagement.")})
+        if any(user.pk not in current for user in remove):
+            raise ValidationError({"remove": _("This counsellor does not hold the engagement.")})
+        if {u.pk for u in add} & {u.pk for u in remove}:
+            raise ValidationError({"remove": _("Add or remove a counsellor, not both.")})
+        staying = (current - {u.pk for u in remove}) | {u.pk for u in add}
+        if not staying:
+            raise ValidationError({"remove": _("One counsellor at least stays on the engagement.")})
+        for counsellor in add:
+            EngagementCounsellor.objects.create(engagement=engagement, counsellor=counsellor)
+            _join_team(case, by, counsellor)
+        if remove:
+            EngagementCounsellor.objects.filter(engagement=engagement, counsellor__in=remove).delete()
+            FollowUp.objects.filter(
+                case=case,
+                kind="family_gap",
+                source_type=engagement._meta.model_name,
+                source_id=engagement.pk,
+                status__in=followups.OPEN_STATUSES,
+                assignee__in=remove,
+            ).update(assignee_id=min(staying))
+            for counsellor in remove:
+                _leave_team_unless_engaged(case, by, counsellor)
         return engagement
 
 
@@ -319,14 +426,36 @@ def _check_attendees(engagement: Engagement, attendees) -> list[FamilyMember]:
     return attendees
 
 
+def _already_sent(engagement: Engagement, form_token) -> CounsellingSession | None:
+    """The session a form with this token already created (a double submit), under the engagement's
+    row lock so a second request waits for the first and then finds its row."""
+    if form_token is None:
+        return None
+    existing = CounsellingSession.objects.filter(form_token=form_token).first()
+    if existing is not None and existing.engagement_id != engagement.pk:
+        raise ValidationError(_("This form was already used for another engagement; open it again."))
+    return existing
+
+
 @transaction.atomic
 def session_plan(
-    *, engagement: Engagement, by: User, starts_at: datetime.datetime, kind: str, group: GroupSession | None = None
+    *,
+    engagement: Engagement,
+    by: User,
+    starts_at: datetime.datetime,
+    kind: str,
+    group: GroupSession | None = None,
+    form_token=None,
 ) -> CounsellingSession:
+    """Plan a session. A `form_token` already used returns the session it created (idempotent form)."""
     with pghistory.context(user=by.pk):
         lock_writable(engagement.case)
         engagement = _mine(engagement, by)
+        existing = _already_sent(engagement, form_token)
+        if existing is not None:
+            return existing
         session = CounsellingSession(
+            form_token=form_token,
             case_id=engagement.case_id,
             engagement=engagement,
             group_session=group,
@@ -334,7 +463,7 @@ def session_plan(
             starts_at=starts_at,
             recorded_by=by,
         )
-        session.full_clean(exclude=["case", "engagement", "recorded_by", "group_session", "attendees"])
+        session.full_clean(exclude=["case", "engagement", "recorded_by", "group_session", "attendees", "form_token"])
         session.save()
         return session
 
@@ -351,10 +480,13 @@ def session_log(
     confidential_notes: str | None = "",
     session: CounsellingSession | None = None,
     engagement: Engagement | None = None,
+    form_token=None,
 ) -> CounsellingSession:
     """Log how a planned session went, or log one that was not planned (session None, engagement given).
 
-    `attendees=None` and `confidential_notes=None` leave them as they are (an API call not sending them)."""
+    `attendees=None` and `confidential_notes=None` leave them as they are (an API call not sending them).
+    A new session's `form_token` makes the form idempotent: the same form sent twice logs one session
+    (the second answer is the first one's row, unchanged)."""
     with pghistory.context(user=by.pk):
         if session is not None:
             session = CounsellingSession.objects.select_for_update().get(pk=session.pk)
@@ -364,7 +496,12 @@ def session_log(
         lock_writable(engagement.case)
         engagement = _mine(engagement, by)
         if session is None:
-            session = CounsellingSession(case_id=engagement.case_id, engagement=engagement, recorded_by=by)
+            existing = _already_sent(engagement, form_token)
+            if existing is not None:
+                return existing
+            session = CounsellingSession(
+                case_id=engagement.case_id, engagement=engagement, recorded_by=by, form_token=form_token
+            )
         _unknown(data, LOG_FIELDS)
         for name, value in data.items():
             setattr(session, name, value)
@@ -384,7 +521,7 @@ def session_log(
         attendees = _check_attendees(engagement, attendees)
         if session.status == SessionStatus.ATTENDED and not attendees:
             raise ValidationError({"attendees": _("Who attended? Choose at least one family member.")})
-        session.full_clean(exclude=["case", "engagement", "recorded_by", "group_session", "attendees"])
+        session.full_clean(exclude=["case", "engagement", "recorded_by", "group_session", "attendees", "form_token"])
         session.logged_at = timezone.now()
         session.save()
         session.attendees.set(attendees if session.status == SessionStatus.ATTENDED else [])
@@ -437,11 +574,21 @@ def referral_create(*, engagement: Engagement, by: User, data: dict[str, Any]) -
 
 @transaction.atomic
 def referral_update(*, referral: SupportReferral, by: User, status: str, outcome: str) -> SupportReferral:
+    """Record how a referral went: its status moves forward only (`REFERRAL_TRANSITIONS`), the outcome
+    text may be completed at any time while the engagement is open."""
     with pghistory.context(user=by.pk):
         lock_writable(referral.engagement.case)
         _mine(referral.engagement, by)
         referral = SupportReferral.objects.select_for_update().get(pk=referral.pk)
-        referral.status, referral.outcome = status, outcome
+        if status != referral.status and status not in REFERRAL_TRANSITIONS.get(referral.status, ()):
+            labels = dict(ReferralStatus.choices)
+            raise ValidationError(
+                {
+                    "status": _("A referral that is %(from)s cannot become %(to)s; record a new referral instead.")
+                    % {"from": referral.get_status_display().lower(), "to": str(labels.get(status, status)).lower()}
+                }
+            )
+        referral.status, referral.outcome = status, outcome.strip()
         referral.full_clean(exclude=["case", "engagement", "recorded_by"])
         referral.save()
         return referral

@@ -10,7 +10,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext as _
 
 from accounts.forms import apply_errors
-from accounts.models import Role
+from accounts.models import User
 from casemgmt import access
 from casemgmt.access import G
 from casemgmt.casefile_views import case_links, visible_sections
@@ -19,20 +19,24 @@ from casemgmt.reads import log_read
 from . import access as fa
 from . import selectors, services
 from .forms import (
+    CounsellorMemberForm,
+    CounsellorsForm,
     EndForm,
     EngagementEditForm,
     EngagementForm,
+    EngagementMembersForm,
     GroupSessionForm,
     HouseholdForm,
     LinkMemberForm,
-    MemberForm,
     NewMemberForm,
+    OwnConsentForm,
     ReferralForm,
+    ReferralUpdateForm,
     SessionLogForm,
     SessionPlanForm,
     SupportForm,
 )
-from .models import FamilyMember, Household, HouseholdMember
+from .models import OPEN_ENGAGEMENT, Engagement, FamilyMember, Household, HouseholdMember
 
 GROUPS = frozenset({G.FAMILY})
 
@@ -82,8 +86,10 @@ def families_home(request: HttpRequest) -> HttpResponse:
 def case_family(request: HttpRequest, case_id: int) -> HttpResponse:
     case = _family_case(request, case_id)
     data = selectors.case_family(user=request.user, case=case, page=request.GET.get("page"))
-    # A counsellor reads the household's address and adds members on the participant's consent only.
+    # A counsellor reads the household's address (and edits it, links known relatives) on the
+    # participant's consent only; caseworkers and managers read the family and record consents.
     case_basis = bool(fa.cases_with_household_details(request.user, [case.pk]))
+    counsellor_writes = access.can_write_record(request.user, case, fa.MEMBER)
     log_read(request, case, view="case-family", groups=GROUPS)
     return render(
         request,
@@ -93,39 +99,74 @@ def case_family(request: HttpRequest, case_id: int) -> HttpResponse:
             case,
             **data,
             household_details=case_basis,
-            can_add_members=case_basis and access.can_write_record(request.user, case, fa.MEMBER),
-            can_edit_members=access.can_write_record(request.user, case, fa.MEMBER),
+            can_add_members=counsellor_writes,
+            can_link_members=counsellor_writes and case_basis,
+            can_edit_members=counsellor_writes,
+            can_record_consent=fa.can_record_own_consent(request.user, case),
+            can_update_referrals=counsellor_writes,
             can_create_engagement=fa.can_create_engagement(request.user, case),
         ),
     )
 
 
+def _my_open_engagements_on(request, case):
+    """The counsellor's open engagements on this case: a relative they record may join them at once."""
+    return (
+        Engagement.objects.filter(case=case, status__in=OPEN_ENGAGEMENT, assignments__counsellor=request.user)
+        .order_by("pk")
+        .distinct()
+    )
+
+
+def _added_message(request, case, member) -> None:
+    if access.case_records_visible_to(request.user, case, fa.MEMBER).filter(member=member).exists():
+        messages.success(request, _("Family member added."))
+    else:  # a relative who came on their own, before the caseworker records their own consent
+        messages.info(
+            request,
+            _(
+                "Family member recorded. You will see their details once the participant's family-contact "
+                "consent or the relative's own consent is recorded by the caseworker or the manager."
+            ),
+        )
+
+
 def member_new(request: HttpRequest, case_id: int) -> HttpResponse:
+    """A counsellor holding an open engagement records a relative (consents: the caseworker's)."""
     case = _family_case(request, case_id)
     if not fa.can_add_members(request.user, case):
         raise Http404
-    form = NewMemberForm(request.POST or None)
-    if request.user.role == Role.COUNSELLOR:  # consents are recorded by the caseworkers and the manager
-        for name in services.OWN_CONSENT_FIELDS:
-            form.fields[name].disabled = True
+    form = NewMemberForm(request.POST or None, engagements=_my_open_engagements_on(request, case))
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         relation, lives = data.pop("relation"), data.pop("lives_with_participant")
+        engagements = data.pop("engagements")
         try:
-            services.member_add(case=case, by=request.user, relation=relation, lives_with_participant=lives, data=data)
+            link = services.member_add(
+                case=case,
+                by=request.user,
+                relation=relation,
+                lives_with_participant=lives,
+                data=data,
+                engagements=engagements,
+            )
         except ValidationError as error:
             apply_errors(form, error)
         else:
-            messages.success(request, _("Family member added."))
+            _added_message(request, case, link.member)
             return redirect("case-family", case.pk)
     return _render_form(request, case, form, _("Add a family member"), back=reverse("case-family", args=[case.pk]))
 
 
 def member_link(request: HttpRequest, case_id: int) -> HttpResponse:
     case = _family_case(request, case_id)
-    if not fa.can_add_members(request.user, case):
+    if not fa.can_link_members(request.user, case):
         raise Http404
-    form = LinkMemberForm(request.POST or None, members=fa.linkable_members(request.user, case))
+    form = LinkMemberForm(
+        request.POST or None,
+        members=fa.linkable_members(request.user, case),
+        engagements=_my_open_engagements_on(request, case),
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.member_add(case=case, by=request.user, **form.cleaned_data)
@@ -140,9 +181,9 @@ def member_link(request: HttpRequest, case_id: int) -> HttpResponse:
 
 
 def household_edit(request: HttpRequest, case_id: int) -> HttpResponse:
-    """Address and situation: those who add members (a counsellor on the participant's consent)."""
+    """Address and situation: a counsellor of the case on the participant's consent."""
     case = _family_case(request, case_id)
-    if not fa.can_add_members(request.user, case):
+    if not fa.can_edit_household(request.user, case):
         raise Http404
     household = case_household(case)
     form = HouseholdForm(
@@ -165,17 +206,15 @@ def case_household(case):
 
 
 def member_edit(request: HttpRequest, case_id: int, pk: int) -> HttpResponse:
+    """A counsellor of the case edits a relative they read (not the consent dates)."""
     case = _family_case(request, case_id)
     link = access.case_records_visible_to(request.user, case, fa.MEMBER).filter(member_id=pk).first()
     if link is None or not fa.can_edit_member(request.user, link.member, case):
         raise Http404
     member = FamilyMember.objects.get(pk=pk)
-    form = MemberForm(request.POST or None, instance=member)
-    if request.user.role == Role.COUNSELLOR:  # consents are recorded by the caseworkers and the manager
-        for name in services.OWN_CONSENT_FIELDS:
-            form.fields[name].disabled = True
+    form = CounsellorMemberForm(request.POST or None, instance=member)
     if request.method == "POST" and form.is_valid():
-        data = {name: form.cleaned_data[name] for name in MemberForm.Meta.fields}
+        data = {name: form.cleaned_data[name] for name in CounsellorMemberForm.Meta.fields}
         try:
             services.member_update(member=member, by=request.user, data=data)
         except ValidationError as error:
@@ -188,6 +227,41 @@ def member_edit(request: HttpRequest, case_id: int, pk: int) -> HttpResponse:
         case,
         form,
         _("Family member: %(name)s") % {"name": member},
+        back=reverse("case-family", args=[case.pk]),
+    )
+
+
+def member_consent(request: HttpRequest, case_id: int, pk: int) -> HttpResponse:
+    """A relative's own consent: the caseworkers on the team and the manager record it."""
+    case = _family_case(request, case_id)
+    link = access.case_records_visible_to(request.user, case, fa.MEMBER).filter(member_id=pk).first()
+    if link is None or not fa.can_record_own_consent(request.user, case):
+        raise Http404
+    member = link.member
+    form = OwnConsentForm(
+        request.POST if request.method == "POST" else None,
+        initial={name: getattr(member, name) for name in OwnConsentForm.base_fields},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.member_own_consent_update(
+                member=member,
+                case=case,
+                by=request.user,
+                given_on=form.cleaned_data["own_consent_given_on"],
+                expires_on=form.cleaned_data["own_consent_expires_on"],
+                withdrawn_on=form.cleaned_data["own_consent_withdrawn_on"],
+            )
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            messages.success(request, _("The relative's own consent is recorded."))
+            return redirect("case-family", case.pk)
+    return _render_form(
+        request,
+        case,
+        form,
+        _("Own consent of %(name)s") % {"name": member},
         back=reverse("case-family", args=[case.pk]),
     )
 
@@ -235,6 +309,7 @@ def engagement_detail(request: HttpRequest, pk: int) -> HttpResponse:
             can_write=mine,
             can_edit=mine or (engagement.is_open and fa.can_create_engagement(request.user, case)),
             can_end=fa.can_end_engagement(request.user, engagement, case),
+            can_change_counsellors=fa.can_change_counsellors(request.user, engagement, case),
         ),
     )
 
@@ -247,7 +322,9 @@ def engagement_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if not allowed:
         raise Http404
     form = EngagementEditForm(
-        request.POST or None, initial={"status": engagement.status, "step_plan": engagement.step_plan}
+        request.POST or None,
+        initial={"status": engagement.status, "step_plan": engagement.step_plan},
+        current=engagement.status,
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -280,6 +357,57 @@ def engagement_end(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("families-home")
     return _render_form(
         request, case, form, _("End this engagement"), back=reverse("families-engagement", args=[engagement.pk])
+    )
+
+
+def engagement_members(request: HttpRequest, pk: int) -> HttpResponse:
+    """The engagement's counsellor adds relatives of the household (those they read) to it."""
+    engagement, case = _my_engagement(request, pk)
+    readable = access.case_records_visible_to(request.user, case, fa.MEMBER).values("member_id")
+    members = (
+        FamilyMember.objects.filter(pk__in=readable)
+        .exclude(pk__in=engagement.members.values("pk"))
+        .order_by("family_name", "given_name", "pk")
+    )
+    form = EngagementMembersForm(request.POST if request.method == "POST" else None, members=members)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.engagement_members_add(engagement=engagement, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            messages.success(request, _("Family members added to the engagement."))
+            return redirect("families-engagement", engagement.pk)
+    return _render_form(
+        request, case, form, _("Add family members"), back=reverse("families-engagement", args=[engagement.pk])
+    )
+
+
+def engagement_counsellors(request: HttpRequest, pk: int) -> HttpResponse:
+    """The lead or the manager adds or removes counsellors of an open engagement."""
+    engagement, case = _engagement(request, pk)
+    if not fa.can_change_counsellors(request.user, engagement, case):
+        raise Http404
+    current = engagement.assignments.values("counsellor_id")
+    form = CounsellorsForm(
+        request.POST if request.method == "POST" else None,
+        candidates=fa.counsellor_candidates(case).exclude(pk__in=current),
+        current=User.objects.filter(pk__in=current).order_by("last_name", "first_name"),
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.engagement_counsellors_change(engagement=engagement, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            messages.success(request, _("Counsellors of the engagement changed."))
+            return redirect("families-engagement", engagement.pk)
+    return _render_form(
+        request,
+        case,
+        form,
+        _("Counsellors of the engagement"),
+        back=reverse("families-engagement", args=[engagement.pk]),
     )
 
 
@@ -337,7 +465,7 @@ def _log(request, *, case, engagement, session) -> HttpResponse:
     form = SessionLogForm(request.POST or None, initial=initial, attendees=attendees)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
-        notes, people = data.pop("confidential_notes"), data.pop("attendees")
+        notes, people, token = data.pop("confidential_notes"), data.pop("attendees"), data.pop("form_token")
         try:
             services.session_log(
                 by=request.user,
@@ -346,6 +474,7 @@ def _log(request, *, case, engagement, session) -> HttpResponse:
                 confidential_notes=notes,
                 session=session,
                 engagement=engagement,
+                form_token=token if session is None else None,
             )
         except ValidationError as error:
             apply_errors(form, error)
@@ -389,6 +518,33 @@ def referral_new(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("families-engagement", engagement.pk)
     return _render_form(
         request, case, form, _("Refer to a service"), back=reverse("families-engagement", args=[engagement.pk])
+    )
+
+
+def referral_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Status and outcome of a referral: the counsellors of its open engagement."""
+    referral = fa.get_referral_for_user(request.user, pk)
+    case = access.get_case_for_user(request.user, referral.case_id)
+    if not fa.can_update_referral(request.user, referral, case):
+        raise Http404
+    form = ReferralUpdateForm(
+        request.POST if request.method == "POST" else None,
+        initial={"status": referral.status, "outcome": referral.outcome},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.referral_update(referral=referral, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            messages.success(request, _("Referral updated."))
+            return redirect("families-engagement", referral.engagement_id)
+    return _render_form(
+        request,
+        case,
+        form,
+        _("Referral: %(referral)s") % {"referral": referral},
+        back=reverse("families-engagement", args=[referral.engagement_id]),
     )
 
 
@@ -453,6 +609,9 @@ urlpatterns = [
     path("family/engagements/<int:pk>/", engagement_detail, name="families-engagement"),
     path("family/engagements/<int:pk>/edit/", engagement_edit, name="families-engagement-edit"),
     path("family/engagements/<int:pk>/end/", engagement_end, name="families-engagement-end"),
+    path("family/engagements/<int:pk>/members/", engagement_members, name="families-engagement-members"),
+    path("family/engagements/<int:pk>/counsellors/", engagement_counsellors, name="families-engagement-counsellors"),
+    path("family/referrals/<int:pk>/", referral_edit, name="families-referral-edit"),
     path("family/engagements/<int:pk>/sessions/new/", session_plan, name="families-session-plan"),
     path("family/engagements/<int:pk>/sessions/log/", session_log_new, name="families-session-log-new"),
     path("family/engagements/<int:pk>/referrals/new/", referral_new, name="families-referral-new"),
@@ -464,5 +623,6 @@ urlpatterns = [
     path("cases/<int:case_id>/family/members/new/", member_new, name="families-member-new"),
     path("cases/<int:case_id>/family/members/link/", member_link, name="families-member-link"),
     path("cases/<int:case_id>/family/members/<int:pk>/", member_edit, name="families-member-edit"),
+    path("cases/<int:case_id>/family/members/<int:pk>/consent/", member_consent, name="families-member-consent"),
     path("cases/<int:case_id>/family/engagements/new/", engagement_new, name="families-engagement-new"),
 ]

@@ -24,17 +24,24 @@ def test_counsellor_logs_a_session_and_the_caseworker_reads_the_summary_not_the_
         by=demo["caseworker"],
         data={"purpose": "Family counselling", "categories": ["family_contact"], "given_on": timezone.localdate()},
     )
-    mother = fs.member_add(
-        case=case, by=demo["caseworker"], relation="mother", data={"given_name": "Naima", "family_name": "Elyazidi"}
-    ).member
-    fs.engagement_create(
-        case=case, by=demo["caseworker"], kind="parent_coaching", members=[mother], counsellors=[demo["counsellor"]]
+    # the lead opens the engagement before the family is recorded; its counsellor records the mother
+    engagement = fs.engagement_create(
+        case=case, by=demo["caseworker"], kind="parent_coaching", counsellors=[demo["counsellor"]]
     )
 
     log_in(page, "counsellor")
     portal = page.get_by_test_id("counsellor-portal")
     expect(portal).to_contain_text(case.participant.case_code)
-    portal.get_by_role("link", name="Log a session").click()
+    page.goto(f"/cases/{case.pk}/family/")
+    page.get_by_role("link", name="Add a family member").click()
+    page.get_by_label("Relation to the participant").select_option("mother")
+    page.get_by_label("Given name").fill("Naima")
+    page.locator("#id_family_name").fill("Elyazidi")
+    expect(page.get_by_label(str(engagement))).to_be_checked()
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_test_id("members")).to_contain_text("Naima Elyazidi")
+    page.goto("/")
+    page.get_by_test_id("counsellor-portal").get_by_role("link", name="Log a session").click()
     when = timezone.localtime() - datetime.timedelta(days=1)
     page.get_by_label("Date and time").fill(when.strftime("%Y-%m-%dT%H:%M"))
     page.get_by_label("Type").select_option("family")
@@ -53,6 +60,7 @@ def test_counsellor_logs_a_session_and_the_caseworker_reads_the_summary_not_the_
     page.get_by_role("link", name="Family", exact=True).last.click()
     expect(page.get_by_test_id("sessions")).to_contain_text(SUMMARY[:40])
     assert SECRET not in page.content()
+    expect(page.get_by_role("link", name="Add a family member")).to_have_count(0)  # the caseworker reads
     page.get_by_test_id("sessions").get_by_role("link", name="Open").click()
     expect(page.get_by_test_id("summary")).to_contain_text(SUMMARY)
     expect(page.get_by_test_id("attendees")).to_contain_text("Naima Elyazidi")

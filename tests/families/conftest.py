@@ -122,3 +122,60 @@ def session(demo, engagement):
 @pytest.fixture
 def other_session(people, other_engagement):
     return log(other_engagement, people["counsellor2"], summary="other summary", secret=SECRET2)
+
+
+# --- The role matrix of the review of issue 8 (who writes the family, referrals, hand-overs) ----------
+
+ROLES = [
+    "caseworker",  # the lead
+    "teammate",  # another caseworker on the team
+    "counsellor",  # holds the engagement
+    "counsellor2",  # holds ANOTHER engagement of the same case
+    "manager",
+    "caseworker2",  # another NGO
+    "authority",  # no sharing basis
+    "auditor",
+    "anonymous",
+]
+STAFF = {"caseworker", "teammate", "manager"}
+
+
+@pytest.fixture
+def roles(people, active_case):  # noqa: F811
+    """`people` with `colleague` put on the case team as a caseworker (not the lead): `teammate`."""
+    from casemgmt.services import team_member_add
+
+    team_member_add(case=active_case, by=people["caseworker"], user=people["colleague"], role="caseworker")
+    return {**people, "teammate": people["colleague"]}
+
+
+def login(client, roles, name):
+    if name != "anonymous":
+        client.force_login(roles[name])
+    return client
+
+
+def api_for(roles, name):
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    if name != "anonymous":
+        api.force_authenticate(roles[name])
+    return api
+
+
+def expect_page(response, name, allowed, ok=200):
+    """Allowed: `ok`; anyone else 404 (visible but not writable reads like missing, as everywhere in
+    the app); anonymous: the login page."""
+    if name == "anonymous":
+        assert response.status_code == 302, name
+        assert "/accounts/login/" in response["Location"]
+    else:
+        assert response.status_code == (ok if allowed else 404), (name, response.status_code)
+
+
+def expect_api(response, name, allowed, ok=200):
+    if name == "anonymous":
+        assert response.status_code == 401, name
+    else:
+        assert response.status_code == (ok if allowed else 404), (name, response.status_code, response.content)

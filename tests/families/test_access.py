@@ -87,7 +87,8 @@ def test_session_page_shows_notes_to_the_engagements_counsellors_only(client, pe
 @pytest.mark.parametrize("name", EVERYONE)
 def test_writing_pages(client, people, session, name):
     """Log, plan, referral and support forms: the engagement's own counsellor only. Opening an
-    engagement and adding members: the team's caseworkers (and the manager for engagements)."""
+    engagement: the team's caseworkers and the manager. Recording the family: counsellors holding an
+    open engagement on the case (handbook §4: CW r, CO rw, MG r)."""
     c = _client(client, people, name)
     mine = name == "counsellor"
     for url in (
@@ -99,15 +100,9 @@ def test_writing_pages(client, people, session, name):
     ):
         _expect_page(c.get(url), name, mine)
     _expect_page(c.get(reverse("families-engagement-new", args=[session.case_id])), name, name in CASE_STAFF)
-    _expect_page(
-        c.get(reverse("families-member-new", args=[session.case_id])), name, name in {"caseworker", "counsellor"}
-    )
-    _expect_page(
-        c.get(reverse("families-household-edit", args=[session.case_id])), name, name in {"caseworker", "counsellor"}
-    )
-    _expect_page(
-        c.get(reverse("families-member-link", args=[session.case_id])), name, name in {"caseworker", "counsellor"}
-    )
+    _expect_page(c.get(reverse("families-member-new", args=[session.case_id])), name, name == "counsellor")
+    _expect_page(c.get(reverse("families-household-edit", args=[session.case_id])), name, name == "counsellor")
+    _expect_page(c.get(reverse("families-member-link", args=[session.case_id])), name, name == "counsellor")
     _expect_page(
         c.get(reverse("families-engagement-end", args=[session.engagement_id])),
         name,

@@ -309,9 +309,19 @@ def test_family_members_api_create_is_one_answer_for_missing_and_foreign(people,
     assert a.json()["errors"] == b.json()["errors"]
     from tests.factories import CaseFactory
 
-    atl = CaseFactory(
-        organisation=people["caseworker2"].membership.organisation, by=people["caseworker2"], lead=people["caseworker2"]
+    atlantic = people["caseworker2"].membership.organisation
+    atl = CaseFactory(organisation=atlantic, by=people["caseworker2"], lead=people["caseworker2"])
+    # Atlantic's counsellor, engaged on Atlantic's case with the participant's consent, links relatives
+    their_counsellor = User.objects.create_user("atl-counsellor", password="x-long-password-2026")
+    Membership.objects.create(user=their_counsellor, organisation=atlantic, role=Role.COUNSELLOR)
+    record_create(
+        key="consent",
+        case=atl,
+        by=people["caseworker2"],
+        data={"purpose": "Family", "categories": ["family_contact"], "given_on": timezone.localdate()},
     )
+    fs.engagement_create(case=atl, by=people["caseworker2"], kind="legal", counsellors=[their_counsellor])
+    other = _api(User.objects.select_related("membership").get(pk=their_counsellor.pk))
     c = other.post(
         "/api/v1/family-members/",
         {"case": atl.pk, "relation": "mother", "existing_member": household["mother"].pk},

@@ -66,6 +66,7 @@ def _api_urls(session) -> list[str]:
         "/api/v1/counselling-sessions/",
         f"/api/v1/counselling-sessions/{session.pk}/",
         f"/api/v1/counselling-sessions/?case={case_id}",
+        "/api/v1/support-referrals/",
         "/api/v1/consents/",
         "/api/v1/schema/",
     ]
