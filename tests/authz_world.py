@@ -29,6 +29,7 @@ from casemgmt.boundary_models import ExceptionalDisclosure, InformationRequest
 from casemgmt.casefile import AssessmentTemplate, Consent, Outcome
 from casemgmt.casefile_services import record_create
 from casemgmt.default_template import ensure_default_template
+from casemgmt.dpo_models import SubjectExportRequest
 from casemgmt.followup_models import FollowUp, FollowUpRule, Notification
 from casemgmt.models import Case, CaseTeamMember, CaseTransfer, ReferralSource, Stage, TeamRole
 from families import services as fs
@@ -335,6 +336,10 @@ def build_world(media_root: str) -> World:
             consent_id=rows["consent"].pk,
             reason=text,
             requested_by=lead,
+        ).pk
+        # --- a data-subject export the manager approved (the lead downloads it)
+        objs["subject_export"] = SubjectExportRequest.objects.create(
+            case=case, requested_by=lead, status="approved", decided_by=manager, decided_at=timezone.now()
         ).pk
         # --- an information request (the probation office's only on cases it shares or shared)
         asking = probation if kind in (CONSENT, MANDATE, EXPIRED, WITHDRAWN) else other_authority
