@@ -102,20 +102,21 @@ def prepare(conn: psycopg.Connection) -> tuple[int, int]:
 
 def bulk_update(conn: psycopg.Connection, *, with_notifications: bool) -> float:
     """The baseline: one UPDATE of the same rows (history triggers included, as for delivery), optionally
-    with one INSERT ... SELECT of their notifications; rolled back so the delivery still finds them due."""
+    with the INSERT of their notifications in the same statement; rolled back so the delivery still finds
+    them due."""
     params = {"today": timezone.localdate()}
     samples = []
     for _ in range(3):
         started = time.perf_counter()
         conn.execute("BEGIN")
         try:
-            if with_notifications:
-                conn.execute(
-                    "INSERT INTO casemgmt_notification (user_id, follow_up_id, purpose, created_at) "
-                    f"SELECT assignee_id, id, 'due', now() {ALL_DUE}",  # nosec B608 - constants
-                    params,
+            sql = f"UPDATE casemgmt_followup SET notified_at = now() WHERE {DUE_WHERE}"  # nosec B608 - constants
+            if with_notifications:  # the rows first: inserting the referencing rows first costs ten times more
+                sql = (
+                    f"WITH done AS ({sql} RETURNING id, assignee_id) INSERT INTO casemgmt_notification "
+                    "(user_id, follow_up_id, purpose, created_at) SELECT assignee_id, id, 'due', now() FROM done"
                 )
-            updated = conn.execute(f"UPDATE casemgmt_followup SET notified_at = now() WHERE {DUE_WHERE}", params)
+            updated = conn.execute(sql, params)
             assert updated.rowcount == DUE, updated.rowcount
         finally:
             conn.execute("ROLLBACK")

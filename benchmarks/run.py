@@ -271,8 +271,8 @@ def delivery_lines(d: followups.Result) -> list[str]:
         "one notification per follow-up.",
         "",
         "Baseline measured in the same run: **one bulk SQL `UPDATE`** of the same rows (`notified_at = now()`, "
-        "history trigger included), rolled back so the delivery still finds them due; and that update with one "
-        "`INSERT ... SELECT` of their notifications. Median of 3.",
+        "history trigger included), rolled back so the delivery still finds them due; and that update with the "
+        "`INSERT` of their notifications in the same statement (`WITH ... UPDATE ... RETURNING`). Median of 3.",
         "",
         "| what | seconds | rows/s | x bulk update |",
         "|---|---|---|---|",
