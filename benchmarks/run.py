@@ -222,7 +222,8 @@ def write_results(rows, *, total: int, rss_mb: float, overhead: float, delivery:
     lines = [
         "# Benchmark results",
         "",
-        f"Machine: {machine()}.",
+        f"Machine: {machine()}. Figures of one run; on a shared machine the milliseconds move with the load "
+        "of the moment, the ratios against the baselines measured in the same run much less.",
         f"Data: `manage.py seed_scale` (100,000 cases in all; the manager below sees {total:,} of them), "
         f"{REPEAT} timed requests per scenario after 3 warm-ups, in-process (Django test client: middleware, "
         "session, access policy and the access-log write included).",
@@ -271,8 +272,8 @@ def delivery_lines(d: followups.Result) -> list[str]:
         "one notification per follow-up.",
         "",
         "Baseline measured in the same run: **one bulk SQL `UPDATE`** of the same rows (`notified_at = now()`, "
-        "history trigger included), rolled back so the delivery still finds them due; and that update with the "
-        "`INSERT` of their notifications in the same statement (`WITH ... UPDATE ... RETURNING`). Median of 3.",
+        "history trigger included), rolled back so the delivery still finds them due; and that update followed "
+        "by one `INSERT ... SELECT` of their notifications (the ids kept in a temporary table). Median of 3.",
         "",
         "| what | seconds | rows/s | x bulk update |",
         "|---|---|---|---|",
