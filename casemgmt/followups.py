@@ -202,18 +202,19 @@ def complete(*, case, kind: str, by: User | None, with_: str = "", source=None) 
 # --- Delivery -------------------------------------------------------------------------------
 
 
-def deliver_due(*, today: datetime.date | None = None, batch: int = 200) -> int:
+def deliver_due(*, today: datetime.date | None = None, batch: int = 1000) -> int:
     """Claim a batch of due, undelivered follow-ups (rows other workers hold are skipped), re-check that
     each assignee may still open the case (else the lead or a manager takes it), and create the in-app
-    notification — the exactly-once unit — then, after commit, ask for the e-mails. Returns how many."""
-    from . import access, tasks
+    notifications — the exactly-once unit — then, after commit, ask for their e-mails (one task for the
+    batch). A fixed number of queries per batch, whatever its size. Returns how many."""
+    from . import access
 
     today = today or timezone.localdate()
     with transaction.atomic():
         rows = list(
             FollowUp.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(status=FollowUpStatus.PENDING, notified_at__isnull=True, due_on__lte=today)
-            .select_related("case", "assignee")
+            .select_related("case", "assignee__membership")
             .order_by("due_on", "pk")[:batch]
         )
         if not rows:
@@ -221,6 +222,7 @@ def deliver_due(*, today: datetime.date | None = None, batch: int = 200) -> int:
         by_user: dict[int, list[FollowUp]] = defaultdict(list)
         for row in rows:
             by_user[row.assignee_id].append(row)
+        lost: list[FollowUp] = []
         for rows_of_user in by_user.values():
             user = rows_of_user[0].assignee
             visible = (
@@ -232,24 +234,67 @@ def deliver_due(*, today: datetime.date | None = None, batch: int = 200) -> int:
                 if user.is_active
                 else set()
             )
-            for row in rows_of_user:
-                if row.case_id not in visible:
-                    replacement = lead_or_manager(row.case)
-                    if replacement is None:
-                        continue
-                    row.assignee = replacement
+            lost += [row for row in rows_of_user if row.case_id not in visible]
+        answerable = leads_or_managers([row.case for row in lost])
+        reassigned = []
+        for row in lost:
+            if answerable.get(row.case_id) is not None:  # nobody at all: left to the assignee, as it was
+                row.assignee_id = answerable[row.case_id]
+                reassigned.append(row)
+        # The rows first, the notifications (which reference them) after: the other way round, PostgreSQL's
+        # queue of deferred foreign-key checks makes the history trigger of the update ten times slower.
         now = timezone.now()
-        created = []
-        for row in rows:
-            notification, is_new = Notification.objects.get_or_create(
-                follow_up=row, user=row.assignee, purpose=Notification.Purpose.DUE
-            )
-            if is_new:
-                created.append(notification.pk)
+        for row in reassigned:
             row.notified_at = now
-        FollowUp.objects.bulk_update(rows, ["assignee", "notified_at"])
-        transaction.on_commit(lambda: [tasks.send_notification_email.delay(pk) for pk in created])
+        FollowUp.objects.bulk_update(reassigned, ["assignee", "notified_at"])
+        moved = {row.pk for row in reassigned}
+        FollowUp.objects.filter(pk__in=[row.pk for row in rows if row.pk not in moved]).update(notified_at=now)
+        # The follow-ups are locked, and only this function creates "due" notifications, so none of these
+        # is being created elsewhere; the unique constraint stays the backstop (a conflict rolls back all).
+        have = set(
+            Notification.objects.filter(follow_up__in=rows, purpose=Notification.Purpose.DUE).values_list(
+                "follow_up_id", "user_id"
+            )
+        )
+        created = Notification.objects.bulk_create(
+            Notification(follow_up_id=row.pk, user_id=row.assignee_id, purpose=Notification.Purpose.DUE)
+            for row in rows
+            if (row.pk, row.assignee_id) not in have
+        )
+        _mail_on_commit([n.pk for n in created])
     return len(rows)
+
+
+def _mail_on_commit(notification_ids: list[int]) -> None:
+    from . import tasks
+
+    if notification_ids:
+        transaction.on_commit(lambda: tasks.send_notification_emails.delay(notification_ids))
+
+
+def leads_or_managers(cases) -> dict[int, int | None]:
+    """`lead_or_manager` for many cases in two queries: case id -> user id (None: nobody to remind)."""
+    from .models import CaseTeamMember
+
+    if not cases:
+        return {}
+    ids = {case.pk for case in cases}
+    leads = dict(
+        CaseTeamMember.objects.filter(case_id__in=ids, is_lead=True, user__is_active=True).values_list(
+            "case_id", "user_id"
+        )
+    )
+    organisations = {case.organisation_id for case in cases if case.pk not in leads}
+    managers: dict[int, int] = {}
+    for organisation_id, user_id in (
+        User.objects.filter(
+            is_active=True, membership__organisation_id__in=organisations, membership__role=Role.MANAGER
+        )
+        .order_by("-pk")  # the first by pk wins, as in manager_of()
+        .values_list("membership__organisation_id", "pk")
+    ):
+        managers[organisation_id] = user_id
+    return {case.pk: leads.get(case.pk) or managers.get(case.organisation_id) for case in cases}
 
 
 def sweep(*, today: datetime.date | None = None) -> int:
@@ -266,8 +311,6 @@ def sweep(*, today: datetime.date | None = None) -> int:
 
 def escalate_overdue(*, today: datetime.date | None = None, batch: int = 200) -> int:
     """Overdue by the rule's escalation delay: the manager is told, the follow-up marked escalated."""
-    from . import tasks
-
     today = today or timezone.localdate()
     with transaction.atomic():
         rows = list(
@@ -277,8 +320,12 @@ def escalate_overdue(*, today: datetime.date | None = None, batch: int = 200) ->
             .order_by("due_on", "pk")[: batch * 5]
         )
         escalated, created = [], []
+        delays: dict[tuple[str, int], int] = {}  # the settings of a rule and organisation, read once
         for row in rows:
-            delay = settings_for(row.kind, row.case.organisation_id).escalation_days if row.kind in RULES else 7
+            setting = (row.kind, row.case.organisation_id)
+            if setting not in delays:
+                delays[setting] = settings_for(*setting).escalation_days if row.kind in RULES else 7
+            delay = delays[setting]
             if row.due_on + datetime.timedelta(days=delay) > today:
                 continue
             rule = RULES.get(row.kind)
@@ -294,45 +341,58 @@ def escalate_overdue(*, today: datetime.date | None = None, batch: int = 200) ->
             if len(escalated) >= batch:
                 break
         FollowUp.objects.bulk_update(escalated, ["status", "escalated_at"])
-        transaction.on_commit(lambda: [tasks.send_notification_email.delay(pk) for pk in created])
+        _mail_on_commit(created)
     return len(escalated)
 
 
 def send_email(notification_id: int) -> bool:
-    """At least once, de-duplicated by the notification's id (Message-ID). A case code and a link; no name."""
+    """One notification's e-mail (see `send_emails`)."""
+    return send_emails([notification_id]) == 1
+
+
+def send_emails(notification_ids: list[int]) -> int:
+    """At least once, de-duplicated by the notification's id (Message-ID). A case code and a link; no name.
+    The notifications are locked while their e-mails go out (a duplicate task skips those and sends the
+    rest); they are marked sent in the same transaction, so a crash before the commit sends them again."""
+    from django.core.mail import get_connection
+
     with transaction.atomic():
-        notification = (
-            Notification.objects.select_for_update()
+        notifications = list(
+            Notification.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("user", "follow_up__case__participant")
-            .filter(pk=notification_id)
-            .first()
+            .filter(pk__in=notification_ids, email_sent_at__isnull=True)
+            .exclude(user__email="")
+            .order_by("pk")
         )
-        if notification is None or notification.email_sent_at is not None or not notification.user.email:
-            return False
-        follow_up = notification.follow_up
-        code = follow_up.case.participant.case_code
-        label = RULES[follow_up.kind].label if follow_up.kind in RULES else follow_up.kind
-        link = f"{settings.SITE_URL.rstrip('/')}{reverse('case-detail', args=[follow_up.case_id])}"
-        if notification.purpose == Notification.Purpose.ESCALATION:
-            subject = _("Overdue follow-up on case %(code)s") % {"code": code}
-        else:
-            subject = _("Follow-up due on case %(code)s") % {"code": code}
-        body = _("%(what)s, due %(due)s, on case %(code)s.\n\nOpen the case: %(link)s\n") % {
-            "what": label,
-            "due": follow_up.due_on.isoformat(),
-            "code": code,
-            "link": link,
-        }
-        message = EmailMessage(
-            subject,
-            body,
-            to=[notification.user.email],
-            headers={"Message-ID": f"<notification-{notification.pk}@{settings.EMAIL_MESSAGE_ID_DOMAIN}>"},
-        )
-        message.send()
-        notification.email_sent_at = timezone.now()
-        notification.save(update_fields=["email_sent_at"])
-        return True
+        if not notifications:
+            return 0
+        with get_connection() as mail:
+            mail.send_messages([_message(notification) for notification in notifications])
+        Notification.objects.filter(pk__in=[n.pk for n in notifications]).update(email_sent_at=timezone.now())
+        return len(notifications)
+
+
+def _message(notification: Notification) -> EmailMessage:
+    follow_up = notification.follow_up
+    code = follow_up.case.participant.case_code
+    label = RULES[follow_up.kind].label if follow_up.kind in RULES else follow_up.kind
+    link = f"{settings.SITE_URL.rstrip('/')}{reverse('case-detail', args=[follow_up.case_id])}"
+    if notification.purpose == Notification.Purpose.ESCALATION:
+        subject = _("Overdue follow-up on case %(code)s") % {"code": code}
+    else:
+        subject = _("Follow-up due on case %(code)s") % {"code": code}
+    body = _("%(what)s, due %(due)s, on case %(code)s.\n\nOpen the case: %(link)s\n") % {
+        "what": label,
+        "due": follow_up.due_on.isoformat(),
+        "code": code,
+        "link": link,
+    }
+    return EmailMessage(
+        subject,
+        body,
+        to=[notification.user.email],
+        headers={"Message-ID": f"<notification-{notification.pk}@{settings.EMAIL_MESSAGE_ID_DOMAIN}>"},
+    )
 
 
 # --- The core's rules (handbook §6) -----------------------------------------------------------

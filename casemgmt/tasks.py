@@ -22,6 +22,12 @@ def send_notification_email(notification_id: int) -> bool:
     return followups.send_email(notification_id)
 
 
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True, max_retries=5, default_retry_delay=60)
+def send_notification_emails(notification_ids: list[int]) -> int:
+    """The e-mails of one delivery batch (ids only)."""
+    return followups.send_emails(notification_ids)
+
+
 @shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
 def sweep_follow_ups() -> int:
     """Run by beat every hour: the gap rules create what fell due (idempotent)."""

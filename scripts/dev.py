@@ -1,6 +1,6 @@
 """`make run` and `make test`: start embedded services, then the app or the suite.
 
-Usage: .venv/bin/python scripts/dev.py run|test|bench [pytest args...]
+Usage: .venv/bin/python scripts/dev.py run|test [pytest args...]|bench [followups]
 """
 
 from __future__ import annotations
@@ -191,8 +191,9 @@ def test(pytest_args: list[str]) -> int:
         remove_tree(tmp)
 
 
-def bench() -> int:
-    """Scale data in a kept cluster (.data/bench-pg), then the timed scenarios of benchmarks/run.py."""
+def bench(only: list[str]) -> int:
+    """Scale data in a kept cluster (.data/bench-pg), then the timed scenarios of benchmarks/run.py
+    (`bench followups`: only the follow-up delivery, printed, RESULTS.md untouched)."""
     pg = EmbeddedPostgres(DATA / "bench-pg", int(os.environ.get("BENCH_PG_PORT", "55442")))
     redis = EmbeddedRedis(DATA / "bench-redis", free_port())
     try:
@@ -209,7 +210,8 @@ def bench() -> int:
         _manage("migrate", "--no-input", env={**env, **owner_db})
         _manage("seed_scale", "--cases", os.environ.get("BENCH_CASES", "100000"), env={**env, **owner_db})
         bench_env = {**env, "DJANGO_SETTINGS_MODULE": "benchmarks.settings", "DJANGO_DEBUG": "0"}
-        return subprocess.run([PY, "-m", "benchmarks.run"], cwd=ROOT, env=bench_env).returncode
+        module = "benchmarks.followups" if only == ["followups"] else "benchmarks.run"
+        return subprocess.run([PY, "-m", module], cwd=ROOT, env=bench_env).returncode
     finally:
         redis.stop()
         pg.stop()
@@ -222,7 +224,7 @@ def main() -> int:
     if sys.argv[1] == "run":
         return run()
     if sys.argv[1] == "bench":
-        return bench()
+        return bench(sys.argv[2:])
     return test(sys.argv[2:])
 
 

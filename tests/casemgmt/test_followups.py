@@ -178,6 +178,36 @@ def test_an_assignee_who_lost_access_is_not_notified_the_lead_is(demo):
     assert Notification.objects.filter(follow_up=row, user=demo["caseworker"]).exists()
 
 
+def test_a_delivery_batch_costs_as_many_queries_for_fifty_follow_ups_as_for_three(
+    demo, django_capture_on_commit_callbacks, eager_tasks
+):
+    """Claim, access re-check (per assignee), hand-over of those who lost access (per batch), notifications
+    and the e-mail task: a fixed number of queries per batch, however many rows it holds."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    mine, handed_over = _open(demo), _open(demo)  # `colleague` is on neither team: the lead gets theirs
+
+    def deliver(n: int, label: str) -> int:
+        for case, user in ((mine, demo["caseworker"]), (handed_over, demo["colleague"])):
+            FollowUp.objects.bulk_create(
+                FollowUp(case=case, kind="first_contact", due_on=TODAY(), assignee=user, key=f"{label}:{case.pk}:{i}")
+                for i in range(n)
+            )
+        mail.outbox.clear()
+        with CaptureQueriesContext(connection) as queries, django_capture_on_commit_callbacks(execute=True):
+            assert followups.deliver_due() == 2 * n
+        assert len(mail.outbox) == 2 * n  # one e-mail task for the batch, one e-mail per notification
+        return len(queries)
+
+    FollowUp.objects.filter(case__in=[mine, handed_over]).delete()
+    few, many = deliver(3, "few"), deliver(50, "many")
+    assert many <= few
+    assert not Notification.objects.filter(user=demo["colleague"]).exists()
+    assert set(FollowUp.objects.values_list("assignee", flat=True)) == {demo["caseworker"].pk}
+    assert Notification.objects.count() == FollowUp.objects.count() == 106  # one each
+
+
 def test_escalation_to_the_manager_after_the_delay(demo):
     case = _open(demo)
     (row,) = _rows(case, "first_contact")

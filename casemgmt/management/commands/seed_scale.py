@@ -19,6 +19,7 @@ from django.db import connection, transaction
 
 from accounts.models import City, Membership, Organisation, Role, User
 from casemgmt.demo import FAMILY, GIVEN
+from casemgmt.followup_models import FollowUp
 from casemgmt.management.commands.seed_demo import seed_reference_data, seed_users
 from casemgmt.models import Case, CaseCodeSequence
 
@@ -26,6 +27,9 @@ STAGES = ["referral", "screening", "assessment", "active", "active", "active", "
 SOURCES = ["prison_release", "court_order", "authority", "family", "self", "ngo", "religious_org"]
 NOTE_KINDS = ["visit", "call", "meeting", "case_conference", "other"]
 CASEWORKERS = 50
+BENCH_SOURCE = "bench"  # source_type of the benchmark's follow-ups; source_id numbers them from 0
+FOLLOW_UP_KINDS = ["plan_review", "reassessment", "consent_expiry", "court_date", "case_conference", "first_contact"]
+LEFT_USERNAME = "scale-left"  # a caseworker on no team: follow-ups still assigned to them go to the lead
 
 
 class Command(BaseCommand):
@@ -35,28 +39,43 @@ class Command(BaseCommand):
         parser.add_argument("--cases", type=int, default=100_000)
         parser.add_argument("--notes-per-case", type=int, default=10)
         parser.add_argument("--seed", type=int, default=2026)
+        parser.add_argument("--follow-ups", type=int, default=500_000, help="follow-ups in all (benchmark rows)")
+        parser.add_argument("--due", type=int, default=20_000, help="of which due and not yet delivered")
 
-    def handle(self, *args, cases: int, notes_per_case: int, seed: int, **options):
+    def handle(self, *args, cases: int, notes_per_case: int, seed: int, follow_ups: int, due: int, **options):
         if not settings.DEBUG:
             raise CommandError("seed_scale refuses to run with DEBUG off.")
         if Case.objects.count() >= cases:
             self.stdout.write(f"{Case.objects.count()} cases present: nothing to do.")
+        else:
+            rng = random.Random(seed)  # noqa: S311  # nosec B311 - synthetic data
+            started = time.monotonic()
+            with transaction.atomic():
+                seed_reference_data()
+                seed_users(password=settings.DEMO_PASSWORD)
+                workers = self._caseworkers()
+                build(self, rng=rng, cases=cases, notes_per_case=notes_per_case, workers=workers)
+            self.stdout.write(self.style.SUCCESS(f"Scale data ready in {time.monotonic() - started:.0f}s."))
+        present = FollowUp.objects.filter(source_type=BENCH_SOURCE).count()
+        if present == follow_ups:
+            self.stdout.write(f"{present:,} benchmark follow-ups present: nothing to do.")
             return
-        rng = random.Random(seed)  # noqa: S311  # nosec B311 - synthetic data
         started = time.monotonic()
         with transaction.atomic():
-            seed_reference_data()
-            seed_users(password=settings.DEMO_PASSWORD)
-            workers = self._caseworkers()
-            build(self, rng=rng, cases=cases, notes_per_case=notes_per_case, workers=workers)
-        self.stdout.write(self.style.SUCCESS(f"Scale data ready in {time.monotonic() - started:.0f}s."))
+            build_follow_ups(self, total=follow_ups, due=due)
+        self.stdout.write(self.style.SUCCESS(f"Benchmark follow-ups ready in {time.monotonic() - started:.0f}s."))
 
     def _caseworkers(self) -> list[int]:
         northern = Organisation.objects.get(name="Northern Reintegration Centre")
         ids = [User.objects.get(username="caseworker").pk]
         for i in range(CASEWORKERS - 1):
             user, created = User.objects.get_or_create(
-                username=f"scale-cw{i:02}", defaults={"first_name": "Scale", "last_name": f"Worker {i:02}"}
+                username=f"scale-cw{i:02}",
+                defaults={
+                    "first_name": "Scale",
+                    "last_name": f"Worker {i:02}",
+                    "email": f"scale-cw{i:02}@scale.invalid",
+                },
             )
             if created:
                 user.set_unusable_password()
@@ -340,6 +359,110 @@ def build(cmd, *, rng: random.Random, cases: int, notes_per_case: int, workers: 
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))"  # noqa: S608  # nosec B608
             )
         cursor.execute("ANALYZE")
+    sys.stdout.flush()
+
+
+def left_user() -> int:
+    """A caseworker of Northern who is on no case's team any more (an assignment that ended)."""
+    user, created = User.objects.get_or_create(
+        username=LEFT_USERNAME,
+        defaults={"first_name": "Scale", "last_name": "Left", "email": "scale-left@scale.invalid"},
+    )
+    if created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+        northern = Organisation.objects.get(name="Northern Reintegration Centre")
+        Membership.objects.create(user=user, organisation=northern, role=Role.CASEWORKER)
+    return user.pk
+
+
+def build_follow_ups(cmd, *, total: int, due: int) -> None:
+    """`total` follow-ups on the cases that have a lead, `source_id` 0..total-1; the first `due` of them
+    pending, due in the last five days and not yet delivered, each 20th still assigned to a caseworker who
+    left the case (delivery hands it to the lead). Of the rest: 60% pending and due in 1-13 months, 30% done,
+    5% cancelled, 5% snoozed for another month or more. `benchmarks/run.py` puts the due ones back before
+    each run (and moves the others away from today as the data ages)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL session_replication_role = replica")  # no history rows for scale data
+        cursor.execute("SELECT case_id, user_id FROM casemgmt_caseteammember WHERE is_lead ORDER BY case_id")
+        leads = cursor.fetchall()
+        # an earlier set of another size goes first (the notifications of its deliveries with it)
+        cursor.execute(
+            "DELETE FROM casemgmt_notification WHERE follow_up_id IN "
+            "(SELECT id FROM casemgmt_followup WHERE source_type = %s)",
+            [BENCH_SOURCE],
+        )
+        cursor.execute("DELETE FROM casemgmt_followup WHERE source_type = %s", [BENCH_SOURCE])
+    left = left_user()
+    today = datetime.date.today()
+    now = datetime.datetime.now(datetime.UTC)
+    day = datetime.timedelta(days=1)
+
+    def rows():
+        for n in range(total):
+            case_id, lead = leads[n % len(leads)]
+            kind = FOLLOW_UP_KINDS[n % len(FOLLOW_UP_KINDS)]
+            status, snoozed, completed_at, completed_by = "pending", None, None, None
+            if n < due:
+                due_on = today - (n % 5) * day
+                assignee = left if n % 20 == 0 else lead
+            else:
+                assignee, share = lead, n % 20
+                if share < 12:
+                    due_on = today + (30 + n % 365) * day
+                elif share < 18:
+                    due_on, status, completed_at, completed_by = today - (1 + n % 700) * day, "done", now, lead
+                elif share == 18:
+                    due_on, status = today - (1 + n % 700) * day, "cancelled"
+                else:
+                    due_on, status, snoozed = today - 3 * day, "snoozed", today + (30 + n % 90) * day
+            yield (
+                case_id,
+                kind,
+                due_on,
+                assignee,
+                BENCH_SOURCE,
+                n,
+                status,
+                snoozed,
+                "",
+                completed_at,
+                completed_by,
+                "",
+                None,
+                None,
+                f"{kind}:{case_id}:{BENCH_SOURCE}:{n}:",
+                now,
+            )
+
+    cmd.stdout.write(f"Writing {total:,} follow-ups ({due:,} due)")
+    _copy(
+        cmd,
+        "casemgmt_followup",
+        [
+            "case_id",
+            "kind",
+            "due_on",
+            "assignee_id",
+            "source_type",
+            "source_id",
+            "status",
+            "snoozed_until",
+            "note",
+            "completed_at",
+            "completed_by_id",
+            "completed_with",
+            "notified_at",
+            "escalated_at",
+            "key",
+            "created_at",
+        ],
+        rows(),
+        total,
+        "follow-ups",
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE casemgmt_followup")
     sys.stdout.flush()
 
 
