@@ -22,6 +22,7 @@ urlpatterns = [
     path("", include(followup_views.urlpatterns)),
     path("", include("programs.urls")),
     path("", include("families.urls")),
+    path("", include("reports.urls")),
     path("", include(boundary_views.urlpatterns)),
     path("", include(case_views.urlpatterns)),
     path("", include(casefile_views.urlpatterns)),
