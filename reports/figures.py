@@ -312,15 +312,17 @@ UNKNOWN_LABEL = _("Not recorded")
 
 def _risk_movement(f: Filters) -> QuerySet:
     assessments = Assessment.objects.filter(case_id=OuterRef("pk"))
-    latest_on = assessments.order_by("-assessed_on", "-pk").values("assessed_on")[:1]
-    # cases assessed at least twice whose latest assessment falls in the period
+    latest = assessments.order_by("-assessed_on", "-pk")
+    # cases assessed at least twice (first and latest differ) whose latest assessment falls in the period
     return (
-        Case.objects.filter(
-            case_q(f),
-            Exists(assessments.exclude(pk=Subquery(assessments.order_by("-assessed_on", "-pk").values("pk")[:1]))),
+        Case.objects.filter(case_q(f))
+        .alias(
+            latest_on=Subquery(latest.values("assessed_on")[:1]),
+            latest_pk=Subquery(latest.values("pk")[:1]),
+            first_pk=Subquery(assessments.order_by("assessed_on", "pk").values("pk")[:1]),
         )
-        .alias(latest_on=Subquery(latest_on))
         .filter(latest_on__gte=f.start, latest_on__lte=f.end)
+        .exclude(first_pk=F("latest_pk"))
     )
 
 
