@@ -29,6 +29,7 @@ urlpatterns = [
     path("api/v1/", include("casemgmt.api.urls")),
     path("api/v1/", include("programs.api.urls")),
     path("api/v1/", include("families.api_urls")),
+    path("api/v1/", include("reports.api_urls")),
     path("admin/", admin.site.urls),
 ]
 

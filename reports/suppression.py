@@ -5,10 +5,10 @@ A table is a grid of counts with its margins: a total column (each row's total) 
 Every row and every column, with its total, is a *line*: total = sum of its parts.
 
 1. **Primary**: every cell under 5 (zero included; totals included) is shown as "<5".
-2. **Complementary** (shown as "–"), repeated until nothing changes:
+2. **Complementary** (shown as "\u2013"), repeated until nothing changes:
    a. a line with exactly one suppressed cell would give it away (total minus the other parts):
       suppress one more cell of that line, the smallest part still shown (or else its total);
-   b. the reader knows more than the equations: a "<5" cell lies in 0…4 and a "–" cell is at least 5
+   b. the reader knows more than the equations: a "<5" cell lies in 0…4 and a "\u2013" cell is at least 5
       (it was not under 5). Interval propagation over all lines (bounds consistency) finds a cell
       pinned to one value by those bounds (two "<5" cells summing to 8 are both 4): suppress one more
       cell of a line through it;
@@ -26,7 +26,7 @@ from fractions import Fraction
 
 THRESHOLD = 5
 PRIMARY = "<5"
-SECONDARY = "–"
+SECONDARY = "\u2013"  # an en dash
 UNBOUNDED = 10**12
 
 
@@ -124,8 +124,8 @@ def determined(grid, lines, primary, secondary) -> set[tuple[int, int]]:
 
 
 def _pinned_by_bounds(equations, primary, secondary) -> set:
-    low = {cell: 0 for cell in primary} | {cell: THRESHOLD for cell in secondary}
-    high = {cell: THRESHOLD - 1 for cell in primary} | {cell: UNBOUNDED for cell in secondary}
+    low = dict.fromkeys(primary, 0) | dict.fromkeys(secondary, THRESHOLD)
+    high = dict.fromkeys(primary, THRESHOLD - 1) | dict.fromkeys(secondary, UNBOUNDED)
     for _round in range(100):  # bounds consistency; converges in a few rounds on report-sized tables
         changed = False
         for coefficients, constant in equations:

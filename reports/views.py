@@ -188,3 +188,55 @@ urlpatterns = [
     path("reports/cases/", cases, name="cases"),
     path("reports/export/<slug:slug>.<str:fmt>", export, name="export"),
 ]
+
+
+# --- The funder report ----------------------------------------------------------------------
+
+
+def _quarter(request: HttpRequest):
+    from django.utils import timezone
+
+    from . import funder
+
+    return funder.parse_quarter(request.GET.get("period"), timezone.localdate())
+
+
+@require_GET
+def funder_page(request: HttpRequest) -> HttpResponse:
+    """Printable: aggregates only, suppression applied; no names, no case codes."""
+    from . import funder
+
+    organisation_id = require_manager(request)
+    try:
+        quarter = _quarter(request)
+    except funder.BadPeriod as error:
+        return render(
+            request, "reports/funder.html", {"error": str(error), "period": request.GET.get("period", "")}, status=400
+        )
+    tables = funder.funder_report(organisation_id, quarter)
+    context = {"quarter": quarter, "tables": tables, "organisation": request.user.membership.organisation}
+    return render(request, "reports/funder.html", context)
+
+
+@require_GET
+def funder_xlsx(request: HttpRequest) -> HttpResponse:
+    from . import funder
+
+    organisation_id = require_manager(request)
+    try:
+        quarter = _quarter(request)
+    except funder.BadPeriod:
+        return HttpResponse(status=400)
+    tables = funder.funder_report(organisation_id, quarter)
+    name = request.user.membership.organisation.name
+    sheets = [
+        (table.title, f"{name} — {quarter} — {table.title} ({table.unit})", table.header(), table.body())
+        for table in tables
+    ]
+    return _download(exports.xlsx_bytes(sheets), f"funder-report-{quarter}.xlsx", XLSX)
+
+
+urlpatterns += [
+    path("reports/funder/", funder_page, name="funder"),
+    path("reports/funder.xlsx", funder_xlsx, name="funder-xlsx"),
+]

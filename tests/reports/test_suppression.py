@@ -1,6 +1,6 @@
 """Small-count suppression: counts under 5 hidden, and no hidden count derivable from the published
 ones, checked by brute force: every integer filling of the hidden cells that agrees with everything
-published (and with what the markers say: "<5" is 0…4, "–" is at least 5) is enumerated."""
+published (and with what the markers say: "<5" is 0…4, "\u2013" is at least 5) is enumerated."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ def feasible_values(result) -> dict[tuple[int, int], set[int]]:
     # a hidden cell is at most the grand total, if that is published; otherwise a bound far above it
     hidden_total = (n_rows - 1, n_cols - 1) in result.primary | result.secondary
     cap = grid[-1][-1] * 2 + 10 if hidden_total else grid[-1][-1]
-    domains = {cell: range(0, 5) if cell in result.primary else range(5, max(cap, 5) + 1) for cell in hidden}
+    domains = {cell: range(5) if cell in result.primary else range(5, max(cap, 5) + 1) for cell in hidden}
     value = {
         (i, j): grid[i][j]
         for i in range(n_rows)
