@@ -145,3 +145,39 @@ def default_period(today: datetime.date) -> tuple[datetime.date, datetime.date]:
     if month < 1:
         month, year = month + 12, year - 1
     return datetime.date(year, month, 1), today
+
+
+def my_figures(user: User, today: datetime.date | None = None) -> dict:
+    """Two queries: the user's open cases (through the policy) by stage, their overdue follow-ups by kind."""
+    from django.db.models import Count
+    from django.utils import timezone
+
+    from casemgmt.followup_models import OPEN_STATUSES
+    from casemgmt.followup_views import label_of
+    from casemgmt.models import Stage
+
+    today = today or timezone.localdate()
+    labels = dict(Stage.choices)
+    by_stage = (
+        access.cases_visible_to(user)
+        .exclude(stage__in=[Stage.CLOSED, Stage.DECLINED])
+        .values("stage")
+        .annotate(n=Count("pk"))
+        .order_by("stage")
+    )
+    overdue = (
+        access.follow_ups_visible_to(user)
+        .filter(assignee=user, status__in=OPEN_STATUSES, due_on__lt=today)
+        .exclude(snoozed_until__gte=today)
+        .values("kind")
+        .annotate(n=Count("pk"))
+        .order_by("kind")
+    )
+    stages = [(labels.get(row["stage"], row["stage"]), row["n"]) for row in by_stage]
+    follow_ups = [(label_of(row["kind"]), row["n"]) for row in overdue]
+    return {
+        "stages": stages,
+        "case_total": sum(n for _label, n in stages),
+        "overdue": follow_ups,
+        "overdue_total": sum(n for _label, n in follow_ups),
+    }

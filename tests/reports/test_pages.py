@@ -159,3 +159,25 @@ def test_dashboard_query_count_is_flat(demo, clock, client, manager, django_asse
         client.get(url)
     figures_and_totals = len(FIGURES) + sum(1 for f in FIGURES.values() if f.total)
     assert len(few) <= figures_and_totals + 6
+
+
+@pytest.mark.parametrize("who", ["caseworker", "manager", "auditor", "caseworker2", "authority"])
+def test_my_figures_on_the_caseworkers_home_page(known, follow_ups, client, demo, who):
+    client.force_login(demo[who])
+    content = client.get(reverse("home")).content.decode()
+    if who not in ("caseworker", "caseworker2"):
+        assert 'data-testid="my-figures"' not in content
+        return
+    assert 'data-testid="my-figures"' in content
+    from reports.selectors import my_figures
+
+    figures = my_figures(demo[who], today=TODAY)
+    if who == "caseworker":
+        # A (active) is hers, D was declined; overdue: the plan review and the escalated reassessment
+        assert figures["stages"] == [("Active", 1)]
+        assert figures["overdue_total"] == 2
+        assert "2 overdue follow-ups" in content
+    else:
+        # E only: B left its team with the transfer; Northern's cases are never counted
+        assert figures["stages"] == [("Referral", 1)]
+        assert figures["overdue_total"] == 1
