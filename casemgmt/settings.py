@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -181,6 +182,11 @@ CELERY_BEAT_SCHEDULE: dict = {
     # follow-ups falling due are delivered within a minute; the database says what is due
     "deliver-follow-ups": {"task": "casemgmt.tasks.deliver_follow_ups", "schedule": 60.0},
     "sweep-follow-ups": {"task": "casemgmt.tasks.sweep_follow_ups", "schedule": 3600.0},
+    # the managers' monthly report (issue 12): on the 1st, for the month just ended; idempotent per manager
+    "reports-monthly-summary": {
+        "task": "reports.tasks.send_monthly_summaries",
+        "schedule": crontab(day_of_month="1", hour="6", minute="0"),
+    },
 }
 
 # --- REST API -------------------------------------------------------------------
