@@ -431,9 +431,8 @@ _register(
                 "worker",
                 _("Lead caseworker"),
                 Coalesce(text(Subquery(_lead().values("user_id")[:1])), Value(NONE)),
-                label_expr=Coalesce(
-                    Subquery(_lead().annotate(n=_user_name("user__")).values("n")[:1]), Value(str(_("No lead")))
-                ),
+                labels={NONE: _("No lead")},
+                label_expr=Subquery(_lead().annotate(n=_user_name("user__")).values("n")[:1]),
             ),
         ),
         (Measure("cases", _("Cases"), _count_rows()),),

@@ -80,7 +80,7 @@ def figure_result(figure: Figure, filters: Filters) -> Result:
         keys = [str(record[alias]) for alias in dims]
         names = []
         for i, dim in enumerate(figure.dims):
-            if dim.label_expr is not None:
+            if dim.label_expr is not None and record[f"l{i}"] is not None:
                 names.append(str(record[f"l{i}"]))
             elif dim.labels is not None and keys[i] in dim.labels:
                 names.append(str(dim.labels[keys[i]]))

@@ -92,7 +92,10 @@ def test_caseload(known, manager):
     assert counts(manager, "caseload_risk") == {"low": 1, "none": 1}  # A's latest assessment is low
     tng, tet = City.objects.get(code="TNG").pk, City.objects.get(code="TET").pk
     assert counts(manager, "caseload_city") == {str(tng): 1, str(tet): 1}
-    assert counts(manager, "caseload_worker") == {str(known["A"].team.get(is_lead=True).user_id): 1, "none": 1}
+    lead = known["A"].team.get(is_lead=True).user
+    assert counts(manager, "caseload_worker") == {str(lead.pk): 1, "none": 1}
+    labels = {row.key: row.labels for row in figure_result(FIGURES["caseload_worker"], filters(manager)).rows}
+    assert labels == {str(lead.pk): [lead.get_full_name()], "none": ["No lead"]}
 
 
 def test_the_transferred_case_counts_for_the_receiver_only(known, manager, atlantic_manager):
