@@ -129,7 +129,7 @@ def cases(request: HttpRequest) -> HttpResponse:
         "figure": figure,
         "page": page,
         "filters": form.filters(),
-        "row_label": _row_label(figure, key),
+        "row_label": _row_label(figure, form.filters(), key),
         "measure": next((m for m in figure.measures if m.name == measure), None),
         "base_query": base.urlencode(),
         "query": filter_query(form),
@@ -137,14 +137,14 @@ def cases(request: HttpRequest) -> HttpResponse:
     return render(request, "reports/cases.html", context)
 
 
-def _row_label(figure: Figure, key: str) -> str:
+def _row_label(figure: Figure, filters, key: str) -> str:
+    """The row's labels as on the dashboard (a worker's or a city's name): the figure's one query."""
     if not key:
         return _("All")
-    parts = key.split(selectors.KEY_SEPARATOR)
-    names = []
-    for dim, part in zip(figure.dims, parts, strict=False):
-        names.append(str(dim.labels[part]) if dim.labels is not None and part in dim.labels else part)
-    return " · ".join(names)
+    for row in selectors.figure_result(figure, filters).rows:
+        if row.key == key:
+            return " · ".join(row.labels)
+    return key
 
 
 def _download(content: bytes, filename: str, content_type: str) -> HttpResponse:

@@ -181,3 +181,13 @@ def test_my_figures_on_the_caseworkers_home_page(known, follow_ups, client, demo
         # E only: B left its team with the transfer; Northern's cases are never counted
         assert figures["stages"] == [("Referral", 1)]
         assert figures["overdue_total"] == 1
+
+
+def test_drill_down_names_the_row_as_the_dashboard_does(known, client, demo, manager):
+    client.force_login(manager)
+    lead = demo["caseworker"]
+    url = reverse("reports:cases") + f"?figure=caseload_worker&key={lead.pk}&measure=cases&{PERIOD}"
+    content = client.get(url).content.decode()
+    assert f"Caseload by lead caseworker: {lead.get_full_name()}" in content
+    assert known["A"].participant.case_code in content
+    assert known["C"].participant.case_code not in content
