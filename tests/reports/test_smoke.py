@@ -35,3 +35,13 @@ def test_demo_dashboard_renders(seeded, client, demo):
     assert r2.status_code == 200
     r3 = client.get(reverse("reports:export", args=["all", "xlsx"]))
     assert r3.status_code == 200
+
+
+def test_seed_demo_with_more_cases(db, settings):
+    from casemgmt.models import Case
+
+    settings.DEBUG = True
+    call_command("seed_demo", "--cases", "75", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    assert Case.objects.count() == 75
+    call_command("seed_demo", "--cases", "75", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    assert Case.objects.count() == 75
