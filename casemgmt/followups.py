@@ -302,12 +302,15 @@ def send_email(notification_id: int) -> bool:
     """At least once, de-duplicated by the notification's id (Message-ID). A case code and a link; no name."""
     with transaction.atomic():
         notification = (
-            Notification.objects.select_for_update()
+            # only the notification's row: its follow-up is nullable (a monthly report), an outer join
+            Notification.objects.select_for_update(of=("self",))
             .select_related("user", "follow_up__case__participant")
             .filter(pk=notification_id)
             .first()
         )
         if notification is None or notification.email_sent_at is not None or not notification.user.email:
+            return False
+        if notification.follow_up is None:  # e-mails are for follow-ups only
             return False
         follow_up = notification.follow_up
         code = follow_up.case.participant.case_code

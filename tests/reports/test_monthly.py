@@ -54,3 +54,10 @@ def test_the_beat_runs_it_monthly(demo):
     assert entry["schedule"].day_of_month == {1}
     assert send_monthly_summaries() == 1  # the demo's one manager (no data: zero counts)
     assert send_monthly_summaries() == 0
+
+
+def test_a_summary_is_never_mailed(known, manager):
+    from casemgmt.followups import send_email
+
+    monthly_summaries_send(month=datetime.date(2026, 6, 1), today=TODAY)
+    assert send_email(Notification.objects.get(user=manager).pk) is False
