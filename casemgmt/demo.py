@@ -89,8 +89,9 @@ PATHS = {
 }
 
 
-def seed_cases() -> int:
-    """60 cases over the six cities in all stages; returns how many were created (0 when present)."""
+def seed_cases(count: int = 60) -> int:
+    """60 cases (or `count`: the same mix repeated, for reports with volume, issue 12) over the six
+    cities in all stages; returns how many were created (0 when present)."""
     if Case.objects.exists():
         return 0
     fake = Faker(["fr_FR"])
@@ -121,6 +122,7 @@ def seed_cases() -> int:
         + [(northern, None, "manager")] * 5
         + [(atlantic, "caseworker2", "caseworker2")] * 15
     )
+    plan = (plan * (count // len(plan) + 1))[:count]
     created = 0
     for index, (organisation, lead, opener) in enumerate(plan):
         given, family = rng.choice(GIVEN), rng.choice(FAMILY)

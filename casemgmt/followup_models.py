@@ -109,15 +109,26 @@ class FollowUp(models.Model):
 class NotificationPurpose(models.TextChoices):
     DUE = "due", _("Due")
     ESCALATION = "escalation", _("Overdue: escalated")
+    REPORT = "report", _("Monthly report")
 
 
 class Notification(models.Model):
-    """The in-app notification: created once per follow-up, user and purpose, whatever the retries."""
+    """The in-app notification: created once per follow-up, user and purpose, whatever the retries.
+
+    A notification without a follow-up (the managers' monthly report, issue 12) carries its own
+    `subject` and `link` and a `key` unique per user (`report:2026-10`), which makes it exactly-once
+    as well. No personal data in either: the link leads to a page that checks access itself.
+    """
 
     Purpose = NotificationPurpose
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
-    follow_up = models.ForeignKey(FollowUp, on_delete=models.CASCADE, related_name="notifications")
+    follow_up = models.ForeignKey(
+        FollowUp, on_delete=models.CASCADE, related_name="notifications", null=True, blank=True
+    )
+    subject = models.CharField(max_length=200, blank=True)
+    link = models.CharField(max_length=300, blank=True)
+    key = models.CharField(max_length=80, blank=True)
     purpose = models.CharField(max_length=10, choices=NotificationPurpose.choices, default=NotificationPurpose.DUE)
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)
@@ -126,9 +137,13 @@ class Notification(models.Model):
     class Meta:
         ordering = ["-created_at", "-pk"]
         constraints = [
-            models.UniqueConstraint(fields=["follow_up", "user", "purpose"], name="one_notification_per_purpose")
+            models.UniqueConstraint(fields=["follow_up", "user", "purpose"], name="one_notification_per_purpose"),
+            models.UniqueConstraint(fields=["user", "key"], condition=~Q(key=""), name="one_notification_per_key"),
+            models.CheckConstraint(
+                condition=Q(follow_up__isnull=False) | ~Q(key=""), name="notification_has_a_follow_up_or_key"
+            ),
         ]
         indexes = [models.Index(fields=["user", "read_at"])]
 
     def __str__(self) -> str:
-        return f"{self.purpose} {self.follow_up_id} → {self.user_id}"
+        return f"{self.purpose} {self.follow_up_id or self.key} → {self.user_id}"

@@ -156,7 +156,10 @@ def notifications(request: HttpRequest) -> HttpResponse:
     rows = Notification.objects.filter(user=request.user).select_related("follow_up__case__participant")
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
     for notification in page:
-        notification.label = label_of(notification.follow_up.kind)
+        # a notification without a follow-up (a monthly report) carries its own subject and link
+        notification.label = (
+            label_of(notification.follow_up.kind) if notification.follow_up_id else notification.subject
+        )
     return render(request, "followups/notifications.html", {"page": page})
 
 

@@ -360,7 +360,8 @@ def send_emails(notification_ids: list[int]) -> int:
         notifications = list(
             Notification.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("user", "follow_up__case__participant")
-            .filter(pk__in=notification_ids, email_sent_at__isnull=True)
+            # e-mails are for follow-ups only (a monthly report's notification has none)
+            .filter(pk__in=notification_ids, email_sent_at__isnull=True, follow_up__isnull=False)
             .exclude(user__email="")
             .order_by("pk")
         )

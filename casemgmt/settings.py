@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -210,6 +211,11 @@ CELERY_BEAT_SCHEDULE: dict = {
     "list-retention-due": {"task": "casemgmt.tasks.list_retention_due", "schedule": 86400.0},
     # the disclosure chain's head, appended to AUDIT_HEAD_FILE outside the database
     "anchor-audit-head": {"task": "casemgmt.tasks.anchor_audit_head", "schedule": 86400.0},
+    # the managers' monthly report (issue 12): on the 1st, for the month just ended; idempotent per manager
+    "reports-monthly-summary": {
+        "task": "reports.tasks.send_monthly_summaries",
+        "schedule": crontab(day_of_month="1", hour="6", minute="0"),
+    },
 }
 
 # --- Data protection (issue 10) ---------------------------------------------------

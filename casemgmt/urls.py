@@ -24,12 +24,14 @@ urlpatterns = [
     path("", include(subject_views.urlpatterns)),
     path("", include("programs.urls")),
     path("", include("families.urls")),
+    path("", include("reports.urls")),
     path("", include(boundary_views.urlpatterns)),
     path("", include(case_views.urlpatterns)),
     path("", include(casefile_views.urlpatterns)),
     path("api/v1/", include("casemgmt.api.urls")),
     path("api/v1/", include("programs.api.urls")),
     path("api/v1/", include("families.api_urls")),
+    path("api/v1/", include("reports.api_urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -55,13 +55,18 @@ USERS = [
 class Command(BaseCommand):
     help = "Load synthetic demo organisations and users (refuses to run with DEBUG off)."
 
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--cases", type=int, default=60, help="how many demo cases (default 60; more for the reports)"
+        )
+
     def handle(self, *args, **options):
         if not settings.DEBUG:
             raise CommandError("seed_demo refuses to run with DEBUG off: demo accounts have a known password.")
         with transaction.atomic():
             seed_reference_data()
             created = seed_users(password=settings.DEMO_PASSWORD)
-            cases = seed_cases()
+            cases = seed_cases(max(options["cases"], 1))
             for seed in demo.EXTENSIONS:
                 seed()
             demo.seed_follow_ups()

@@ -1,0 +1,740 @@
+"""The figures of the manager dashboard (issue 12), each one aggregate SQL query.
+
+A figure is a set of *fact rows* (cases, sessions, placements, follow-ups…), each tied to one case,
+grouped by one or two *dimensions* and summarised by *measures*. The same fact rows, filtered by a
+dimension key (and a measure's own condition), give the drill-down: the cases behind a figure are
+`access.cases_visible_to(user)` restricted to the case ids of those rows, so a figure and its list can
+never disagree and the list can never show a case the policy hides.
+
+Every figure is scoped to one organisation: the case's *current* owner (a transferred case, its
+history included, counts for the receiving NGO only).
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.db.models import (
+    Aggregate,
+    CharField,
+    Count,
+    Exists,
+    F,
+    FloatField,
+    Func,
+    IntegerField,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Cast, Coalesce, Concat, NullIf
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from casemgmt.boundary_models import DisclosureLog
+from casemgmt.casefile import Assessment, Goal, LegalEvent, Outcome, RelapseEvent, RiskBand
+from casemgmt.followup_models import OPEN_STATUSES, FollowUp
+from casemgmt.models import Case, CaseTeamMember, Eligibility, ExitReason, ReferralSource, Stage
+from families.models import CounsellingSession, Engagement, EngagementKind, EngagementStatus, SessionKind
+from families.models import SessionStatus as FamilySessionStatus
+from programs.models import AssignmentStatus, CheckIn, MentorAssignment, MentoringSession, Placement, SessionStatus
+
+# --- Filters ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the manager asked for: their organisation, a period (inclusive dates), and optionally one
+    city, one worker (any member of the case team) and one referral source."""
+
+    organisation_id: int
+    start: datetime.date
+    end: datetime.date
+    city: int | None = None
+    worker: int | None = None
+    source: str | None = None
+    today: datetime.date = field(default_factory=timezone.localdate)
+
+    def start_at(self) -> datetime.datetime:
+        return timezone.make_aware(datetime.datetime.combine(self.start, datetime.time.min))
+
+    def end_before(self) -> datetime.datetime:
+        return timezone.make_aware(datetime.datetime.combine(self.end + datetime.timedelta(days=1), datetime.time.min))
+
+
+def case_q(f: Filters, ref: str = "") -> Q:
+    """The organisation, city, worker and source conditions on the case at `ref` ("" or "case__")."""
+    q = Q(**{f"{ref}organisation_id": f.organisation_id})
+    if f.city:
+        q &= Q(**{f"{ref}participant__city_id": f.city})
+    if f.source:
+        q &= Q(**{f"{ref}referral_source": f.source})
+    if f.worker:
+        q &= Exists(CaseTeamMember.objects.filter(case_id=OuterRef(f"{ref}id" if ref else "pk"), user_id=f.worker))
+    return q
+
+
+def on_day(field_name: str, f: Filters) -> Q:
+    return Q(**{f"{field_name}__gte": f.start, f"{field_name}__lte": f.end})
+
+
+def at_time(field_name: str, f: Filters) -> Q:
+    # aware bounds, so the index on the timestamp is usable and the day is the local one
+    return Q(**{f"{field_name}__gte": f.start_at(), f"{field_name}__lt": f.end_before()})
+
+
+# --- SQL helpers ----------------------------------------------------------------------------
+
+
+class Median(Aggregate):
+    """PostgreSQL's continuous median; NULLs are ignored, like every aggregate."""
+
+    function = "PERCENTILE_CONT"
+    name = "Median"
+    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+
+
+class DaysBetween(Func):
+    """`later - earlier` of two dates: whole days as an integer (NULL if either is NULL)."""
+
+    template = "(%(expressions)s)"
+    arg_joiner = " - "
+    output_field = IntegerField()
+
+
+def text(expr) -> Func:
+    return Cast(expr, CharField())
+
+
+def month_of_date(field_name: str) -> Func:
+    return Func(F(field_name), Value("YYYY-MM"), function="to_char", output_field=CharField())
+
+
+def month_of_time(field_name: str) -> Func:
+    # the month in the organisation's time zone, not the database session's (UTC)
+    local = Func(F(field_name), Value(settings.TIME_ZONE), template="(%(expressions)s)", arg_joiner=" AT TIME ZONE ")
+    return Func(local, Value("YYYY-MM"), function="to_char", output_field=CharField())
+
+
+def ratio(numerator, denominator) -> Func:
+    return Cast(numerator, FloatField()) / NullIf(Cast(denominator, FloatField()), Value(0.0))
+
+
+def _lead(ref: str = "pk"):
+    return CaseTeamMember.objects.filter(case_id=OuterRef(ref), is_lead=True)
+
+
+def _user_name(prefix: str) -> Concat:
+    return Concat(f"{prefix}first_name", Value(" "), f"{prefix}last_name", output_field=CharField())
+
+
+# --- Figure definitions -----------------------------------------------------------------------
+
+NONE = "none"
+IN_PERIOD = _("in the period")
+
+
+@dataclass(frozen=True)
+class Dim:
+    name: str
+    title: Any
+    expr: Any  # a text expression: keys are compared as strings in drill-downs
+    labels: Mapping[str, Any] | None = None  # static labels (choices)
+    label_expr: Any = None  # or a label computed in the same query (a city's or a worker's name)
+    order: Any = None  # how rows sort, when the text key would sort wrongly ("180" before "30")
+
+
+@dataclass(frozen=True)
+class Measure:
+    name: str
+    title: Any
+    expr: Any  # an aggregate over the fact rows
+    kind: str = "count"  # count | rate | days | number
+    where: Q | None = None  # the rows a count covers: its drill-down is restricted to them too
+    drill: bool = True  # counts of cases or rows link to the cases behind them
+
+
+@dataclass(frozen=True)
+class Figure:
+    slug: str
+    title: Any
+    section: Any
+    rows: Callable[[Filters], QuerySet]
+    dims: tuple[Dim, ...]
+    measures: tuple[Measure, ...]
+    case_ref: str = "case_id"  # how a fact row names its case
+    chart: str = "bar"  # bar | stacked | line
+    period: Any = None  # how the period applies, shown under the title (default: IN_PERIOD)
+    total: bool = False  # a totals row (one more query)
+    charted: tuple[str, ...] = ()  # the measures drawn (default: the first); the table shows them all
+
+    def main_measure(self) -> Measure:
+        return self.measures[0]
+
+
+def _count_cases(where: Q | None = None, ref: str = "case_id") -> Count:
+    return Count(ref, distinct=True, filter=where)
+
+
+def _count_rows(where: Q | None = None) -> Count:
+    return Count("pk", filter=where)
+
+
+def _choices(choices) -> dict[str, Any]:
+    return dict(choices)
+
+
+STAGE_DIM = Dim("stage", _("Stage"), F("stage"), _choices(Stage.choices))
+SOURCE_DIM = Dim("source", _("Referral source"), F("referral_source"), _choices(ReferralSource.choices))
+
+
+def _caseload(f: Filters) -> QuerySet:
+    # the current caseload: every case not closed or declined, today (the period does not apply)
+    return Case.objects.filter(case_q(f)).exclude(stage__in=[Stage.CLOSED, Stage.DECLINED])
+
+
+def _latest_band(ref: str = "pk"):
+    return Assessment.objects.filter(case_id=OuterRef(ref)).order_by("-assessed_on", "-pk").values("risk_band")[:1]
+
+
+def _first_band(ref: str = "pk"):
+    return Assessment.objects.filter(case_id=OuterRef(ref)).order_by("assessed_on", "pk").values("risk_band")[:1]
+
+
+RISK_LABELS = {**_choices(RiskBand.choices), NONE: _("Not assessed")}
+OUTCOME_LABELS = {**_choices(Eligibility.choices), "pending": _("Not yet decided")}
+CASELOAD_NOTE = _("today, cases not closed or declined")
+
+
+def _referrals(f: Filters) -> QuerySet:
+    return Case.objects.filter(case_q(f), on_day("referral_date", f))
+
+
+def _timeliness(f: Filters) -> QuerySet:
+    first_assessed = Assessment.objects.filter(case_id=OuterRef("pk")).order_by("assessed_on").values("assessed_on")[:1]
+    first_goal = Goal.objects.filter(case_id=OuterRef("pk")).order_by("created_at").values("created_at__date")[:1]
+    return _referrals(f).annotate(
+        contact_days=DaysBetween(F("first_contact_date"), F("referral_date")),
+        plan_days=DaysBetween(Subquery(first_goal), Subquery(first_assessed)),
+    )
+
+
+def _overdue(f: Filters) -> QuerySet:
+    # open follow-ups past their date today (a snoozed one from the end of its snooze)
+    return FollowUp.objects.filter(case_q(f, "case__"), status__in=OPEN_STATUSES, due_on__lt=f.today).exclude(
+        snoozed_until__gte=f.today
+    )
+
+
+def _followup_labels() -> dict[str, Any]:
+    from casemgmt import followups
+
+    return {key: rule.label for key, rule in followups.RULES.items()}
+
+
+class _LazyLabels(Mapping):
+    """Labels read when first used: follow-up rules register in the apps' ready()."""
+
+    def __init__(self, source):
+        self._source = source
+
+    def _data(self):
+        return self._source()
+
+    def __getitem__(self, key):
+        return self._data()[key]
+
+    def __iter__(self):
+        return iter(self._data())
+
+    def __len__(self):
+        return len(self._data())
+
+
+def _mentoring_sessions(f: Filters) -> QuerySet:
+    return MentoringSession.objects.filter(case_q(f, "case__"), at_time("starts_at", f))
+
+
+ATTENDED = Q(status=SessionStatus.ATTENDED)
+NO_SHOW = Q(status=SessionStatus.NO_SHOW)
+HOLDS_PLACE = (AssignmentStatus.APPROVED, AssignmentStatus.ACTIVE)
+
+
+def _mentor_assignments(f: Filters) -> QuerySet:
+    # the mentors holding places for this organisation's cases, today
+    return MentorAssignment.objects.filter(case_q(f, "case__"), status__in=HOLDS_PLACE)
+
+
+def _mentor_load():
+    # the mentor's places taken across every organisation: capacity is the mentor's, not the NGO's
+    return (
+        MentorAssignment.objects.filter(mentor_id=OuterRef("mentor_id"), status__in=HOLDS_PLACE)
+        .order_by()
+        .values("mentor_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+
+
+def _engagements(f: Filters) -> QuerySet:
+    return Engagement.objects.filter(case_q(f, "case__"), on_day("started_on", f))
+
+
+def _family_sessions(f: Filters) -> QuerySet:
+    return CounsellingSession.objects.filter(case_q(f, "case__"), at_time("starts_at", f))
+
+
+def _placements(f: Filters) -> QuerySet:
+    return Placement.objects.filter(case_q(f, "case__"), on_day("started_on", f))
+
+
+def _check_ins(f: Filters) -> QuerySet:
+    # the check-ins of placements started in the period
+    return CheckIn.objects.filter(case_q(f, "case__"), on_day("placement__started_on", f))
+
+
+def _outcomes(f: Filters) -> QuerySet:
+    # recorded outcomes whose point in time (the exit, or 6/12/24 months after) falls in the period
+    return Outcome.objects.filter(case_q(f, "case__"), on_day("due_on", f), recorded_on__isnull=False)
+
+
+OUTCOME_KIND_DIM = Dim("point", _("When"), F("kind"), _choices(Outcome.Kind.choices))
+UNKNOWN_LABEL = _("Not recorded")
+
+
+def _risk_movement(f: Filters) -> QuerySet:
+    assessments = Assessment.objects.filter(case_id=OuterRef("pk"))
+    latest = assessments.order_by("-assessed_on", "-pk")
+    # cases assessed at least twice (first and latest differ) whose latest assessment falls in the period
+    return (
+        Case.objects.filter(case_q(f))
+        .alias(
+            latest_on=Subquery(latest.values("assessed_on")[:1]),
+            latest_pk=Subquery(latest.values("pk")[:1]),
+            first_pk=Subquery(assessments.order_by("assessed_on", "pk").values("pk")[:1]),
+        )
+        .filter(latest_on__gte=f.start, latest_on__lte=f.end)
+        .exclude(first_pk=F("latest_pk"))
+    )
+
+
+def _exits(f: Filters) -> QuerySet:
+    # the case's latest exit (a case that exited twice in the period counts once, with its last reason)
+    return Case.objects.filter(case_q(f), on_day("exited_on", f)).exclude(exit_reason="")
+
+
+REOFFENDING_KINDS = (LegalEvent.Kind.NEW_CHARGE, LegalEvent.Kind.CONVICTION, LegalEvent.Kind.BREACH)
+
+
+def _legal_events(f: Filters) -> QuerySet:
+    return LegalEvent.objects.filter(case_q(f, "case__"), on_day("date", f), kind__in=REOFFENDING_KINDS)
+
+
+def _relapse_events(f: Filters) -> QuerySet:
+    return RelapseEvent.objects.filter(case_q(f, "case__"), on_day("date", f))
+
+
+def _post_exit(f: Filters) -> QuerySet:
+    return _outcomes(f).exclude(kind=Outcome.Kind.EXIT)
+
+
+def _disclosures(f: Filters) -> QuerySet:
+    return DisclosureLog.objects.filter(case_q(f, "case__"), at_time("at", f))
+
+
+BASIS_LABELS = _choices(DisclosureLog.Basis.choices)
+
+
+def _basis_label(key: str) -> str:
+    return " + ".join(str(BASIS_LABELS.get(part, part)) for part in key.split("+"))
+
+
+class _BasisLabels(Mapping):
+    def __getitem__(self, key):
+        return _basis_label(key)
+
+    def __iter__(self):
+        return iter(BASIS_LABELS)
+
+    def __len__(self):
+        return len(BASIS_LABELS)
+
+
+FIGURES: dict[str, Figure] = {}
+
+
+def _register(*figures: Figure) -> None:
+    for figure in figures:
+        FIGURES[figure.slug] = figure
+
+
+CASELOAD = _("Caseload")
+REFERRALS = _("Referrals")
+FOLLOW_UPS = _("Follow-ups")
+MENTORING = _("Mentoring")
+FAMILIES = _("Families")
+PLACEMENTS = _("Placements")
+OUTCOMES = _("Outcomes")
+AUTHORITIES = _("Authorities")
+
+_register(
+    Figure(
+        "caseload_stage",
+        _("Caseload by stage"),
+        CASELOAD,
+        _caseload,
+        (STAGE_DIM,),
+        (Measure("cases", _("Cases"), _count_rows()),),
+        case_ref="pk",
+        period=CASELOAD_NOTE,
+        total=True,
+    ),
+    Figure(
+        "caseload_risk",
+        _("Caseload by risk band"),
+        CASELOAD,
+        _caseload,
+        (
+            Dim(
+                "band", _("Risk band (latest assessment)"), Coalesce(Subquery(_latest_band()), Value(NONE)), RISK_LABELS
+            ),
+        ),
+        (Measure("cases", _("Cases"), _count_rows()),),
+        case_ref="pk",
+        period=CASELOAD_NOTE,
+    ),
+    Figure(
+        "caseload_city",
+        _("Caseload by city"),
+        CASELOAD,
+        _caseload,
+        (Dim("city", _("City"), text(F("participant__city_id")), label_expr=F("participant__city__name")),),
+        (Measure("cases", _("Cases"), _count_rows()),),
+        case_ref="pk",
+        period=CASELOAD_NOTE,
+    ),
+    Figure(
+        "caseload_worker",
+        _("Caseload by lead caseworker"),
+        CASELOAD,
+        _caseload,
+        (
+            Dim(
+                "worker",
+                _("Lead caseworker"),
+                Coalesce(text(Subquery(_lead().values("user_id")[:1])), Value(NONE)),
+                labels={NONE: _("No lead")},
+                label_expr=Subquery(_lead().annotate(n=_user_name("user__")).values("n")[:1]),
+            ),
+        ),
+        (Measure("cases", _("Cases"), _count_rows()),),
+        case_ref="pk",
+        period=CASELOAD_NOTE,
+    ),
+    Figure(
+        "referrals_month",
+        _("Referrals per month by source"),
+        REFERRALS,
+        _referrals,
+        (Dim("month", _("Month"), month_of_date("referral_date")), SOURCE_DIM),
+        (Measure("cases", _("Referrals"), _count_rows()),),
+        case_ref="pk",
+        chart="stacked",
+        period=_("referred in the period"),
+    ),
+    Figure(
+        "referrals_outcome",
+        _("Referrals by source and screening outcome"),
+        REFERRALS,
+        _referrals,
+        (
+            SOURCE_DIM,
+            Dim(
+                "outcome",
+                _("Screening outcome"),
+                Coalesce(NullIf(F("eligibility"), Value("")), Value("pending")),
+                OUTCOME_LABELS,
+            ),
+        ),
+        (Measure("cases", _("Referrals"), _count_rows()),),
+        case_ref="pk",
+        chart="stacked",
+        period=_("referred in the period"),
+    ),
+    Figure(
+        "timeliness",
+        _("Days to first contact and to plan"),
+        REFERRALS,
+        _timeliness,
+        (SOURCE_DIM,),
+        (
+            Measure("referred", _("Referred"), _count_rows()),
+            Measure(
+                "contacted",
+                _("First contact made"),
+                _count_rows(Q(first_contact_date__isnull=False)),
+                where=Q(first_contact_date__isnull=False),
+            ),
+            Measure(
+                "contact_days", _("Median days to first contact"), Median("contact_days"), kind="days", drill=False
+            ),
+            Measure(
+                "planned",
+                _("Plan made after an assessment"),
+                _count_rows(Q(plan_days__isnull=False)),
+                where=Q(plan_days__isnull=False),
+            ),
+            Measure(
+                "plan_days",
+                _("Median days from first assessment to plan"),
+                Median("plan_days"),
+                kind="days",
+                drill=False,
+            ),
+        ),
+        case_ref="pk",
+        period=_("referred in the period"),
+        total=True,
+        charted=("contact_days", "plan_days"),
+    ),
+    Figure(
+        "overdue_followups",
+        _("Overdue follow-ups by kind and worker"),
+        FOLLOW_UPS,
+        _overdue,
+        (
+            Dim("kind", _("Follow-up"), F("kind"), _LazyLabels(_followup_labels)),
+            Dim("worker", _("Held by"), text(F("assignee_id")), label_expr=_user_name("assignee__")),
+        ),
+        (Measure("follow_ups", _("Overdue follow-ups"), _count_rows()),),
+        chart="stacked",
+        period=_("today"),
+        total=True,
+    ),
+    Figure(
+        "mentoring_sessions",
+        _("Mentoring sessions per month and attendance"),
+        MENTORING,
+        _mentoring_sessions,
+        (Dim("month", _("Month"), month_of_time("starts_at")),),
+        (
+            Measure("sessions", _("Sessions"), _count_rows()),
+            Measure("attended", _("Attended"), _count_rows(ATTENDED), where=ATTENDED),
+            Measure("no_show", _("No-show"), _count_rows(NO_SHOW), where=NO_SHOW),
+            Measure(
+                "attendance",
+                _("Attendance rate (attended ÷ attended or no-show)"),
+                ratio(_count_rows(ATTENDED), _count_rows(ATTENDED | NO_SHOW)),
+                kind="rate",
+                drill=False,
+            ),
+        ),
+        chart="line",
+        total=True,
+        charted=("sessions", "attended", "no_show"),
+    ),
+    Figure(
+        "mentor_capacity",
+        _("Mentor capacity use"),
+        MENTORING,
+        _mentor_assignments,
+        (Dim("mentor", _("Mentor"), text(F("mentor_id")), label_expr=_user_name("mentor__")),),
+        (
+            Measure("ours", _("Places for our cases"), _count_rows()),
+            Measure(
+                "load", _("Places taken (all organisations)"), Max(Subquery(_mentor_load())), kind="number", drill=False
+            ),
+            Measure("capacity", _("Capacity"), Max("mentor__mentor_profile__capacity"), kind="number", drill=False),
+            Measure(
+                "use",
+                _("Capacity use"),
+                ratio(Max(Subquery(_mentor_load())), Max("mentor__mentor_profile__capacity")),
+                kind="rate",
+                drill=False,
+            ),
+        ),
+        period=_("today: approved and active assignments"),
+        charted=("ours", "load", "capacity"),
+    ),
+    Figure(
+        "family_engagements",
+        _("Family engagements by type"),
+        FAMILIES,
+        _engagements,
+        (
+            Dim("kind", _("Type"), F("kind"), _choices(EngagementKind.choices)),
+            Dim("status", _("Status"), F("status"), _choices(EngagementStatus.choices)),
+        ),
+        (Measure("engagements", _("Engagements"), _count_rows()),),
+        chart="stacked",
+        period=_("started in the period"),
+        total=True,
+    ),
+    Figure(
+        "family_sessions",
+        _("Family sessions by type"),
+        FAMILIES,
+        _family_sessions,
+        (
+            Dim("kind", _("Type"), F("kind"), _choices(SessionKind.choices)),
+            Dim("status", _("Status"), F("status"), _choices(FamilySessionStatus.choices)),
+        ),
+        (Measure("sessions", _("Sessions"), _count_rows()),),
+        chart="stacked",
+        total=True,
+    ),
+    Figure(
+        "placements_started",
+        _("Placements started per month"),
+        PLACEMENTS,
+        _placements,
+        (Dim("month", _("Month"), month_of_date("started_on")),),
+        (Measure("placements", _("Placements started"), _count_rows()),),
+        chart="line",
+        total=True,
+    ),
+    Figure(
+        "placement_retention",
+        _("Placement retention at 30, 90 and 180 days"),
+        PLACEMENTS,
+        _check_ins,
+        (Dim("day", _("Days after start"), text(F("day")), order=F("day")),),
+        (
+            Measure(
+                "recorded",
+                _("Check-ins recorded"),
+                _count_rows(Q(still_there__isnull=False)),
+                where=Q(still_there__isnull=False),
+            ),
+            Measure(
+                "retained", _("Still in the placement"), _count_rows(Q(still_there=True)), where=Q(still_there=True)
+            ),
+            Measure(
+                "retention",
+                _("Retention rate"),
+                ratio(_count_rows(Q(still_there=True)), _count_rows(Q(still_there__isnull=False))),
+                kind="rate",
+                drill=False,
+            ),
+        ),
+        period=_("placements started in the period"),
+        charted=("recorded", "retained"),
+    ),
+    Figure(
+        "outcomes_education",
+        _("Education at exit and 6, 12 and 24 months after"),
+        OUTCOMES,
+        _outcomes,
+        (
+            OUTCOME_KIND_DIM,
+            Dim(
+                "education",
+                _("Education"),
+                Coalesce(NullIf(F("education"), Value("")), Value(NONE)),
+                {**_choices(Outcome.Education.choices), NONE: UNKNOWN_LABEL},
+            ),
+        ),
+        (Measure("people", _("Outcomes recorded"), _count_rows()),),
+        chart="stacked",
+        period=_("exits, or points 6/12/24 months after, in the period"),
+    ),
+    Figure(
+        "outcomes_employment",
+        _("Employment at exit and 6, 12 and 24 months after"),
+        OUTCOMES,
+        _outcomes,
+        (
+            OUTCOME_KIND_DIM,
+            Dim(
+                "employment",
+                _("Employment"),
+                Coalesce(NullIf(F("employment"), Value("")), Value(NONE)),
+                {**_choices(Outcome.Employment.choices), NONE: UNKNOWN_LABEL},
+            ),
+        ),
+        (Measure("people", _("Outcomes recorded"), _count_rows()),),
+        chart="stacked",
+        period=_("exits, or points 6/12/24 months after, in the period"),
+    ),
+    Figure(
+        "risk_movement",
+        _("Risk band: first and latest assessment"),
+        OUTCOMES,
+        _risk_movement,
+        (
+            Dim("first", _("First assessment"), Subquery(_first_band()), _choices(RiskBand.choices)),
+            Dim("latest", _("Latest assessment"), Subquery(_latest_band()), _choices(RiskBand.choices)),
+        ),
+        (Measure("cases", _("Cases"), _count_rows()),),
+        case_ref="pk",
+        chart="stacked",
+        period=_("assessed at least twice, the latest in the period"),
+    ),
+    Figure(
+        "exits_reason",
+        _("Exits by reason"),
+        OUTCOMES,
+        _exits,
+        (Dim("reason", _("Exit reason"), F("exit_reason"), _choices(ExitReason.choices)),),
+        (Measure("cases", _("Exits"), _count_rows()),),
+        case_ref="pk",
+        period=_("exited in the period (a case's latest exit)"),
+        total=True,
+    ),
+    Figure(
+        "legal_events",
+        _("Re-offending: new charges, convictions and breaches"),
+        OUTCOMES,
+        _legal_events,
+        (Dim("kind", _("Legal event"), F("kind"), _choices(LegalEvent.Kind.choices)),),
+        (Measure("events", _("Events"), _count_rows()), Measure("cases", _("Participants"), _count_cases())),
+        total=True,
+    ),
+    Figure(
+        "relapse_events",
+        _("Relapse events"),
+        OUTCOMES,
+        _relapse_events,
+        (Dim("kind", _("Relapse event"), F("kind"), _choices(RelapseEvent.Kind.choices)),),
+        (Measure("events", _("Events"), _count_rows()), Measure("cases", _("Participants"), _count_cases())),
+        total=True,
+    ),
+    Figure(
+        "post_exit",
+        _("Re-offending and relapse after exit"),
+        OUTCOMES,
+        _post_exit,
+        (OUTCOME_KIND_DIM,),
+        (
+            Measure("recorded", _("Follow-ups recorded"), _count_rows()),
+            Measure("reoffended", _("Re-offended"), _count_rows(Q(reoffended=True)), where=Q(reoffended=True)),
+            Measure("relapse", _("Relapse"), _count_rows(Q(relapse=True)), where=Q(relapse=True)),
+        ),
+        period=_("6/12/24 months after exit, in the period"),
+        charted=("reoffended", "relapse"),
+    ),
+    Figure(
+        "disclosures_basis",
+        _("Disclosures to authorities by basis"),
+        AUTHORITIES,
+        _disclosures,
+        (
+            Dim(
+                "basis",
+                _("Basis"),
+                Func(F("basis"), Value("+"), function="array_to_string", output_field=CharField()),
+                _BasisLabels(),
+            ),
+        ),
+        (Measure("reads", _("Reads by authorities"), _count_rows()), Measure("cases", _("Cases"), _count_cases())),
+        total=True,
+    ),
+)
