@@ -25,7 +25,7 @@ from django.views.decorators.http import require_POST
 from accounts.forms import apply_errors
 from accounts.models import Role
 
-from . import access, boundary_services, disclosure, shared_view
+from . import access, boundary_services, shared_view
 from .boundary_forms import (
     AuthorityLegalEventForm,
     AuthorityReferralForm,
@@ -224,17 +224,8 @@ def authority_disclosure(request: HttpRequest, pk: int) -> HttpResponse:
     """A delivered exceptional disclosure: the one snapshot, logged as read on that basis."""
     _authority_only(request)
     item = get_object_or_404(access.exceptional_disclosures_visible_to(request.user), pk=pk)
-    disclosure.record(
-        organisation_id=request.user.membership.organisation_id,
-        case_id=item.case_id,
-        categories=item.categories,
-        basis=["exceptional"],
-        basis_ids=[f"exceptional:{item.pk}"],
-        channel="ui",
-        view="authority-disclosure",
-        user_id=request.user.pk,
-    )
-    return render(request, "authority/disclosure.html", {"item": item, "shown": _display(item.snapshot)})
+    snapshot = shared_view.read_delivered_disclosure(request, item, view="authority-disclosure")
+    return render(request, "authority/disclosure.html", {"item": item, "shown": _display(snapshot)})
 
 
 # --- NGO manager ---------------------------------------------------------------------------------------

@@ -306,3 +306,18 @@ def snapshot(case: Case, categories: Iterable[str]) -> dict:
     row.pop("basis", None)
     row["taken_at"] = timezone.now().isoformat()
     return row
+
+
+def read_delivered_disclosure(request, item, *, view: str) -> dict:
+    """An authority reads a delivered exceptional disclosure: its snapshot, logged on that basis."""
+    disclosure.record(
+        organisation_id=request.user.membership.organisation_id,
+        case_id=item.case_id,
+        categories=item.categories,
+        basis=["exceptional"],
+        basis_ids=[f"exceptional:{item.pk}"],
+        channel="api" if request.path.startswith("/api/") else "ui",
+        view=view,
+        user_id=request.user.pk,
+    )
+    return item.snapshot

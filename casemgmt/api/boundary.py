@@ -17,7 +17,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from accounts.models import City, Organisation, Role
-from casemgmt import access, boundary_services, disclosure, shared_view
+from casemgmt import access, boundary_services, shared_view
 from casemgmt.boundary_forms import CATEGORY_CHOICES
 from casemgmt.boundary_models import AuthorityReferral, ExceptionalDisclosure, InformationRequest
 from casemgmt.casefile import LegalEvent
@@ -319,14 +319,5 @@ class ExceptionalDisclosureViewSet(mixins.ListModelMixin, mixins.RetrieveModelMi
 
     def retrieve(self, request, pk=None):
         item = self.get_object()
-        disclosure.record(
-            organisation_id=request.user.membership.organisation_id,
-            case_id=item.case_id,
-            categories=item.categories,
-            basis=["exceptional"],
-            basis_ids=[f"exceptional:{item.pk}"],
-            channel="api",
-            view="api-exceptional-disclosure",
-            user_id=request.user.pk,
-        )
+        shared_view.read_delivered_disclosure(request, item, view="api-exceptional-disclosure")
         return Response(DeliveredDisclosureSerializer(item, context={"with_snapshot": True}).data)
