@@ -353,9 +353,25 @@ def _confirm(case, manager):
 
 
 def test_pseudonymisation_leaves_no_name_anywhere_and_leaves_the_logs_and_other_cases(
-    as_owner, demo, team_case, settings
+    as_owner, demo, team_case, settings, tmp_path
 ):
+    from casemgmt import disclosure
+    from casemgmt.disclosure_chain import anchor_head
+
+    settings.AUDIT_HEAD_FILE = tmp_path / "heads.jsonl"
     lead = demo["caseworker"]
+    probation = demo["authority"].membership.organisation
+    for view in ("authority-home", "authority-case"):  # the authority read the case before it closed
+        disclosure.record(
+            organisation_id=probation.pk,
+            case_id=team_case.pk,
+            categories=["identity"],
+            basis=["consent"],
+            channel="ui",
+            view=view,
+            user_id=demo["authority"].pk,
+        )
+    anchor_head()
     services.case_profile_update(
         case=team_case, by=lead, changes={k: v for k, v in IDENTITY.items() if k != "given_name_latin"}
     )
@@ -411,6 +427,10 @@ def test_pseudonymisation_leaves_no_name_anywhere_and_leaves_the_logs_and_other_
     assert Note.objects.get(case=other).text == "other note"
     assert list(AccessLog.objects.order_by("pk").values()) == logs_before
     assert list(DisclosureLog.objects.order_by("pk").values()) == disclosures_before
+    assert len(disclosures_before) == 2
+    verified = __import__("io").StringIO()
+    call_command("verify_audit", stdout=verified, stderr=__import__("io").StringIO())  # the chain still holds
+    assert "intact: 2 rows" in verified.getvalue()
     # idempotent: a second run has nothing to do and changes nothing
     snapshot = Participant.objects.filter(pk=team_case.participant_id).values().get()
     out = __import__("io").StringIO()
