@@ -143,7 +143,15 @@ class Notification(models.Model):
                 condition=Q(follow_up__isnull=False) | ~Q(key=""), name="notification_has_a_follow_up_or_key"
             ),
         ]
-        indexes = [models.Index(fields=["user", "read_at"])]
+        indexes = [
+            models.Index(fields=["user", "read_at"]),
+            # the e-mails still to send (the minute's delivery re-sends those whose task was lost)
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(email_sent_at__isnull=True, follow_up__isnull=False),
+                name="notification_email_unsent",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.purpose} {self.follow_up_id or self.key} → {self.user_id}"

@@ -345,6 +345,30 @@ def escalate_overdue(*, today: datetime.date | None = None, batch: int = 200) ->
     return len(escalated)
 
 
+# An e-mail task may be lost when the broker fails right after a delivery batch committed; the minute's
+# delivery then sends what is still unsent after this long (at least once, de-duplicated by Message-ID).
+EMAIL_RESEND_AFTER = datetime.timedelta(minutes=5)
+
+
+def resend_unsent_emails(*, batch: int = 1000) -> int:
+    """Send the e-mails of notifications whose own task never ran (ids in batches; locked rows skipped)."""
+    cutoff = timezone.now() - EMAIL_RESEND_AFTER
+    sent = 0
+    while True:
+        ids = list(
+            Notification.objects.filter(email_sent_at__isnull=True, follow_up__isnull=False, created_at__lt=cutoff)
+            .exclude(user__email="")
+            .order_by("created_at")
+            .values_list("pk", flat=True)[:batch]
+        )
+        if not ids:
+            return sent
+        done = send_emails(ids)
+        sent += done
+        if done == 0:  # all locked by running tasks: they send them
+            return sent
+
+
 def send_email(notification_id: int) -> bool:
     """One notification's e-mail (see `send_emails`)."""
     return send_emails([notification_id]) == 1

@@ -14,6 +14,7 @@ def deliver_follow_ups() -> int:
         delivered += batch
     while followups.escalate_overdue():
         pass
+    followups.resend_unsent_emails()
     return delivered
 
 

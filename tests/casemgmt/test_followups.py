@@ -164,6 +164,28 @@ def test_delivery_notifies_once_and_mails_a_code_and_a_link_never_a_name(
     assert len(mail.outbox) == 1
 
 
+def test_an_e_mail_whose_task_was_lost_is_sent_by_a_later_delivery_run_once(demo):
+    """The broker fails right after a delivery batch committed: its e-mail task never runs. The next
+    minute's delivery task sends what is unsent after EMAIL_RESEND_AFTER, and only once."""
+    from casemgmt import tasks
+
+    case = _open(demo)
+    (row,) = _rows(case, "first_contact")
+    due = datetime.datetime.combine(row.due_on, datetime.time(9)).astimezone()
+    with time_machine.travel(due):
+        assert followups.deliver_due() == 1  # no on-commit callbacks run here: the e-mail task is lost
+    assert mail.outbox == []
+    with time_machine.travel(due + datetime.timedelta(minutes=1)):
+        tasks.deliver_follow_ups()  # too early: its own task may still be on its way
+    assert mail.outbox == []
+    with time_machine.travel(due + followups.EMAIL_RESEND_AFTER + datetime.timedelta(minutes=1)):
+        tasks.deliver_follow_ups()
+        tasks.deliver_follow_ups()
+    (message,) = mail.outbox
+    assert case.participant.case_code in message.subject
+    assert Notification.objects.get(follow_up=row).email_sent_at is not None
+
+
 def test_an_assignee_who_lost_access_is_not_notified_the_lead_is(demo):
     case = _open(demo)
     team_member_add(case=case, by=demo["caseworker"], user=demo["colleague"], role="caseworker")
