@@ -52,6 +52,11 @@ class Result:
 
 
 def connect() -> psycopg.Connection:
+    """The owner's connection when there is one: preparing the rows switches history triggers off
+    (replica role) and vacuums, which the application role may not. The delivery itself runs in the
+    workers, as the application role."""
+    if settings.DATABASE_OWNER_URL:
+        return psycopg.connect(settings.DATABASE_OWNER_URL, autocommit=True)
     db = settings.DATABASES["default"]
     return psycopg.connect(host=db["HOST"], port=db["PORT"], user=db["USER"], dbname=db["NAME"], autocommit=True)
 
@@ -119,8 +124,9 @@ def bulk_update(conn: psycopg.Connection, *, with_notifications: bool) -> float:
                     "UPDATE casemgmt_followup SET notified_at = now() WHERE id IN (SELECT id FROM due_now)"
                 )
                 conn.execute(
-                    "INSERT INTO casemgmt_notification (user_id, follow_up_id, purpose, created_at) "
-                    "SELECT assignee_id, id, 'due', now() FROM due_now"
+                    "INSERT INTO casemgmt_notification "
+                    "(user_id, follow_up_id, purpose, subject, link, key, created_at) "
+                    "SELECT assignee_id, id, 'due', '', '', '', now() FROM due_now"
                 )
             else:
                 updated = conn.execute(f"UPDATE casemgmt_followup SET notified_at = now() WHERE {DUE_WHERE}", params)

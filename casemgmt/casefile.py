@@ -99,7 +99,11 @@ class Assessment(CaseRecord):
 
     class Meta:
         ordering = ["-assessed_on", "-pk"]
-        indexes = [models.Index(fields=["case", "-assessed_on"])]
+        # first and latest assessment of a case in one index (read backwards for the latest), the band
+        # included: the reports' per-case band look-ups are index-only, with no sort on the id
+        indexes = [
+            models.Index(fields=["case", "assessed_on", "id"], include=["risk_band"], name="assessment_case_order")
+        ]
 
     def __str__(self) -> str:
         return f"{self.assessed_on} ({self.risk_band})"

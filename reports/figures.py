@@ -24,6 +24,7 @@ from django.db.models import (
     Count,
     Exists,
     F,
+    FilteredRelation,
     FloatField,
     Func,
     IntegerField,
@@ -33,7 +34,9 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Value,
+    When,
 )
+from django.db.models import Case as SqlCase
 from django.db.models.functions import Cast, Coalesce, Concat, NullIf
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -128,10 +131,6 @@ def ratio(numerator, denominator) -> Func:
     return Cast(numerator, FloatField()) / NullIf(Cast(denominator, FloatField()), Value(0.0))
 
 
-def _lead(ref: str = "pk"):
-    return CaseTeamMember.objects.filter(case_id=OuterRef(ref), is_lead=True)
-
-
 def _user_name(prefix: str) -> Concat:
     return Concat(f"{prefix}first_name", Value(" "), f"{prefix}last_name", output_field=CharField())
 
@@ -201,6 +200,11 @@ def _caseload(f: Filters) -> QuerySet:
     return Case.objects.filter(case_q(f)).exclude(stage__in=[Stage.CLOSED, Stage.DECLINED])
 
 
+def _caseload_by_lead(f: Filters) -> QuerySet:
+    # the lead joined once (at most one per case: `one_lead_per_case`), not looked up per case
+    return _caseload(f).alias(lead=FilteredRelation("team", condition=Q(team__is_lead=True)))
+
+
 def _latest_band(ref: str = "pk"):
     return Assessment.objects.filter(case_id=OuterRef(ref)).order_by("-assessed_on", "-pk").values("risk_band")[:1]
 
@@ -219,11 +223,19 @@ def _referrals(f: Filters) -> QuerySet:
 
 
 def _timeliness(f: Filters) -> QuerySet:
-    first_assessed = Assessment.objects.filter(case_id=OuterRef("pk")).order_by("assessed_on").values("assessed_on")[:1]
-    first_goal = Goal.objects.filter(case_id=OuterRef("pk")).order_by("created_at").values("created_at__date")[:1]
+    # the first assessment is looked up inside the first goal's subquery: only for cases that have a plan
+    first_assessed = (
+        Assessment.objects.filter(case_id=OuterRef("case_id")).order_by("assessed_on").values("assessed_on")[:1]
+    )
+    plan_days = (
+        Goal.objects.filter(case_id=OuterRef("pk"))
+        .order_by("created_at")
+        .annotate(days=DaysBetween(F("created_at__date"), Subquery(first_assessed)))
+        .values("days")[:1]
+    )
     return _referrals(f).annotate(
         contact_days=DaysBetween(F("first_contact_date"), F("referral_date")),
-        plan_days=DaysBetween(Subquery(first_goal), Subquery(first_assessed)),
+        plan_days=Subquery(plan_days, output_field=IntegerField()),
     )
 
 
@@ -425,14 +437,15 @@ _register(
         "caseload_worker",
         _("Caseload by lead caseworker"),
         CASELOAD,
-        _caseload,
+        _caseload_by_lead,
         (
             Dim(
                 "worker",
                 _("Lead caseworker"),
-                Coalesce(text(Subquery(_lead().values("user_id")[:1])), Value(NONE)),
+                Coalesce(text(F("lead__user_id")), Value(NONE)),
                 labels={NONE: _("No lead")},
-                label_expr=Subquery(_lead().annotate(n=_user_name("user__")).values("n")[:1]),
+                # no lead: NULL (the "No lead" label), not the concatenation of two missing names
+                label_expr=SqlCase(When(lead__user_id__isnull=False, then=_user_name("lead__user__"))),
             ),
         ),
         (Measure("cases", _("Cases"), _count_rows()),),

@@ -7,7 +7,7 @@ import datetime
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import CharField, OuterRef, QuerySet, Subquery, Value
+from django.db.models import CharField, Count, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Concat
 
 from accounts.models import User
@@ -64,6 +64,10 @@ def _value(measure: Measure, value):
     return value
 
 
+def _summable(measure: Measure) -> bool:
+    return measure.kind == "count" and isinstance(measure.expr, Count) and not measure.expr.distinct
+
+
 def figure_result(figure: Figure, filters: Filters) -> Result:
     """One query grouped by the figure's dimensions; one more for the totals row if it has one."""
     dims, labels = _dim_aliases(figure), _label_aliases(figure)
@@ -89,7 +93,10 @@ def figure_result(figure: Figure, filters: Filters) -> Result:
         values = {m.name: _value(m, record[f"m_{m.name}"]) for m in figure.measures}
         rows.append(Row(KEY_SEPARATOR.join(keys), keys, names, values))
     total = None
-    if figure.total:
+    if figure.total and all(_summable(m) for m in figure.measures):
+        # counts of rows (no DISTINCT): the groups partition the rows, so the total is their sum
+        total = {m.name: sum(row.values[m.name] for row in rows) for m in figure.measures}
+    elif figure.total:
         aggregated = figure.rows(filters).aggregate(**measures)
         total = {m.name: _value(m, aggregated[f"m_{m.name}"]) for m in figure.measures}
     return Result(figure, rows, total)

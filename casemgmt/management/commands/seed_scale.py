@@ -25,6 +25,7 @@ from casemgmt.models import Case, CaseCodeSequence
 
 STAGES = ["referral", "screening", "assessment", "active", "active", "active", "review", "exited", "closed", "declined"]
 SOURCES = ["prison_release", "court_order", "authority", "family", "self", "ngo", "religious_org"]
+EXIT_REASONS = ["goals_met", "goals_met", "withdrew", "moved", "reoffended", "program_ended"]
 NOTE_KINDS = ["visit", "call", "meeting", "case_conference", "other"]
 CASEWORKERS = 50
 BENCH_SOURCE = "bench"  # source_type of the benchmark's follow-ups; source_id numbers them from 0
@@ -56,6 +57,11 @@ class Command(BaseCommand):
                 workers = self._caseworkers()
                 build(self, rng=rng, cases=cases, notes_per_case=notes_per_case, workers=workers)
             self.stdout.write(self.style.SUCCESS(f"Scale data ready in {time.monotonic() - started:.0f}s."))
+        if not Case.objects.filter(first_contact_date__isnull=False).exists():
+            started = time.monotonic()
+            with transaction.atomic():
+                fill_screening_and_exits()
+            self.stdout.write(self.style.SUCCESS(f"Screening and exits filled in {time.monotonic() - started:.0f}s."))
         present = FollowUp.objects.filter(source_type=BENCH_SOURCE).count()
         if present == follow_ups:
             self.stdout.write(f"{present:,} benchmark follow-ups present: nothing to do.")
@@ -360,6 +366,30 @@ def build(cmd, *, rng: random.Random, cases: int, notes_per_case: int, workers: 
             )
         cursor.execute("ANALYZE")
     sys.stdout.flush()
+
+
+def fill_screening_and_exits() -> None:
+    """The screening and exit columns of the scale cases, by one UPDATE (also on a data set built before
+    they were filled): first contact 0-20 days after the referral for cases past the referral stage, a
+    decision for cases past screening (declined ones: decline), and an exit date and reason for exited
+    and closed cases (so the reports' timeliness and exits figures have data at scale)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL session_replication_role = replica")  # no history rows for scale data
+        cursor.execute(
+            """
+            UPDATE casemgmt_case SET
+              first_contact_date = CASE WHEN stage <> 'referral' THEN referral_date + (id %% 21)::int END,
+              eligibility = CASE WHEN stage = 'declined' THEN 'decline'
+                                 WHEN stage IN ('referral', 'screening') THEN ''
+                                 WHEN id %% 25 = 0 THEN 'refer_elsewhere' ELSE 'accept' END,
+              exited_on = CASE WHEN stage IN ('exited', 'closed')
+                               THEN LEAST(referral_date + (60 + id %% 400)::int, CURRENT_DATE) END,
+              exit_reason = CASE WHEN stage IN ('exited', 'closed')
+                                 THEN (%s::text[])[1 + id %% %s] ELSE '' END
+            """,
+            [EXIT_REASONS, len(EXIT_REASONS)],
+        )
+        cursor.execute("ANALYZE casemgmt_case")
 
 
 def left_user() -> int:
