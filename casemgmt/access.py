@@ -770,6 +770,12 @@ def exceptional_disclosures_visible_to(user: User) -> QuerySet:
     return ExceptionalDisclosure.objects.none()
 
 
+def is_manager_of(user: User, organisation_id: int) -> bool:
+    """A manager of this organisation: answers information requests, prepares and delivers exceptional
+    disclosures of its cases."""
+    return has_role(user, Role.MANAGER) and user.membership.organisation_id == organisation_id
+
+
 def can_approve_disclosure(user: User, disclosure) -> bool:
     """The organisation's auditor or another manager: never the one who prepared it."""
     return (

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Organisation, Role, User
+from accounts.models import Organisation, User
 
 from . import access, casefile_services, followups, services, shared_view
 from .boundary_models import AUTHORITY_CATEGORIES, AuthorityReferral, ExceptionalDisclosure, InformationRequest
@@ -118,7 +118,7 @@ def information_request_submit(*, case: Case, by: User, categories, purpose: str
 
 def _decidable(request: InformationRequest, by: User) -> InformationRequest:
     locked = InformationRequest.objects.select_for_update().get(pk=request.pk)
-    if not (access.has_role(by, Role.MANAGER) and by.membership.organisation_id == locked.case.organisation_id):
+    if not access.is_manager_of(by, locked.case.organisation_id):
         raise PermissionDenied
     if locked.status != InformationRequest.Status.PENDING:
         raise ValidationError(_("This request has already been answered."))
@@ -173,7 +173,7 @@ def disclosure_prepare(
     *, case: Case, by: User, authority: Organisation, legal_basis: str, justification: str, categories
 ) -> ExceptionalDisclosure:
     """A manager prepares a disclosure with a written legal basis; it waits for a second approver."""
-    if not (access.has_role(by, Role.MANAGER) and by.membership.organisation_id == case.organisation_id):
+    if not access.is_manager_of(by, case.organisation_id):
         raise PermissionDenied
     errors: dict[str, list[str]] = {}
     if authority.kind != Organisation.Kind.AUTHORITY:
@@ -240,7 +240,7 @@ def disclosure_reject(*, disclosure: ExceptionalDisclosure, by: User, reason: st
 def disclosure_deliver(*, disclosure: ExceptionalDisclosure, by: User) -> ExceptionalDisclosure:
     """A manager records the delivery; from then on the authority sees the snapshot (and only it)."""
     locked = _locked_disclosure(disclosure, ExceptionalDisclosure.Status.APPROVED)
-    if not (access.has_role(by, Role.MANAGER) and by.membership.organisation_id == locked.organisation_id):
+    if not access.is_manager_of(by, locked.organisation_id):
         raise PermissionDenied
     with pghistory.context(user=by.pk):
         locked.status = ExceptionalDisclosure.Status.DELIVERED

@@ -285,7 +285,7 @@ def disclosures(request: HttpRequest) -> HttpResponse:
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     for item in page:
         item.can_approve = item.status == "prepared" and access.can_approve_disclosure(request.user, item)
-        item.can_deliver = item.status == "approved" and request.user.role == Role.MANAGER
+        item.can_deliver = item.status == "approved" and access.is_manager_of(request.user, item.organisation_id)
         item.category_labels = [CATEGORY_LABELS.get(c, c) for c in item.categories]
     return render(request, "authority/disclosures.html", {"page": page, "reject_form": DisclosureRejectForm()})
 

@@ -603,3 +603,46 @@ def test_information_request_case_ids_are_validated(demo, case):
     )
     assert response.status_code == 400
     assert "case" in response.json()["errors"]
+
+
+def test_boundary_api_lists_are_flat(demo, client):
+    """Requests, referrals and delivered disclosures: the same cost for 2 or 10 rows."""
+    from accounts.models import City
+
+    def add(n):
+        _share(demo, n)
+        for case in access.shared_cases_for(demo["authority"]).exclude(
+            pk__in=InformationRequest.objects.values("case_id")
+        ):
+            boundary_services.information_request_submit(
+                case=case, by=demo["authority"], categories=["identity"], purpose="p"
+            )
+            item = boundary_services.disclosure_prepare(
+                case=case,
+                by=demo["manager"],
+                authority=probation(),
+                legal_basis="danger",
+                justification="A credible threat against a named person.",
+                categories=["identity"],
+            )
+            item = boundary_services.disclosure_approve(disclosure=item, by=demo["auditor"])
+            boundary_services.disclosure_deliver(disclosure=item, by=demo["manager"])
+            boundary_services.authority_referral_submit(
+                by=demo["authority"],
+                organisation=demo["manager"].membership.organisation,
+                participant={
+                    "given_name_latin": "Ref",
+                    "family_name_latin": f"Synthetic{case.pk}",
+                    "city": City.objects.first(),
+                },
+                reason="Asks for support.",
+            )
+
+    urls = ["/api/v1/information-requests/", "/api/v1/authority-referrals/", "/api/v1/exceptional-disclosures/"]
+    add(2)
+    counts = {url: _count(lambda url=url: api(demo["authority"]).get(url)) for url in urls}
+    manager = _count(lambda: api(demo["manager"]).get(urls[0]))
+    add(8)
+    assert {url: _count(lambda url=url: api(demo["authority"]).get(url)) for url in urls} == counts
+    assert _count(lambda: api(demo["manager"]).get(urls[0])) == manager
+    assert len(api(demo["authority"]).get(urls[2]).json()["results"]) == 10
