@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test bench install install-dev clean lint
+.PHONY: run test bench audit install install-dev clean lint
 
 $(VENV)/.installed: requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,11 @@ test: install-dev
 ## make bench: 100,000 synthetic cases (built once, kept in .data/bench-pg), timed against baselines.
 bench: install-dev
 	$(PY) scripts/dev.py bench
+
+## make audit: known vulnerabilities of the installed packages (pip-audit). Reports; `make test` runs it
+## too and never fails on it (the advisory database changes with the outside world). AUDIT_STRICT=1 fails.
+audit: install-dev
+	$(PY) -m pip_audit --progress-spinner off -l $(if $(AUDIT_STRICT),,|| true)
 
 lint: install-dev
 	$(PY) -m ruff check .

@@ -3,9 +3,22 @@
 import os
 
 from celery import Celery
+from celery.signals import setup_logging
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "casemgmt.settings")
 
 app = Celery("casemgmt")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@setup_logging.connect
+def _django_logging(**kwargs) -> None:
+    """The worker and beat log through settings.LOGGING (the scrubbing filter and formatter, the
+    test run's log files) instead of Celery's own handlers: connecting here stops Celery from
+    configuring the root logger itself."""
+    from logging.config import dictConfig
+
+    from django.conf import settings
+
+    dictConfig(settings.LOGGING)

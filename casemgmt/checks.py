@@ -30,3 +30,43 @@ def audit_hmac_key(app_configs, **kwargs):
             )
         ]
     return []
+
+
+_SCRIPT_UNSAFE = ("'unsafe-inline'", "'unsafe-eval'")
+
+
+@register(deploy=False)
+def content_security_policy(app_configs, **kwargs):
+    """A production start needs the CSP (issue 11): the middleware, a policy, and a script-src
+    (or its default-src fallback) without 'unsafe-inline' / 'unsafe-eval'. In demo mode (DEBUG)
+    a missing policy is only a warning."""
+    level = Warning if settings.DEBUG else Error
+    problems = []
+    policy = getattr(settings, "CONTENT_SECURITY_POLICY", None) or {}
+    directives = policy.get("DIRECTIVES") or {}
+    if "csp.middleware.CSPMiddleware" not in settings.MIDDLEWARE:
+        problems.append(
+            level("csp.middleware.CSPMiddleware is not in MIDDLEWARE: no Content-Security-Policy.", id="casemgmt.E010")
+        )
+    script_src = directives.get("script-src", directives.get("default-src"))
+    if not script_src:
+        problems.append(
+            level(
+                "CONTENT_SECURITY_POLICY has no script-src (nor default-src).",
+                hint="See the block 'Headers, CSP and logs (issue 11)' in casemgmt/settings.py.",
+                id="casemgmt.E011",
+            )
+        )
+    else:
+        unsafe = [str(source) for source in script_src if str(source) in _SCRIPT_UNSAFE]
+        if unsafe:
+            problems.append(
+                level(
+                    f"CONTENT_SECURITY_POLICY script-src allows {', '.join(unsafe)}.",
+                    hint="Move the script to a static file; data goes in a json_script block.",
+                    id="casemgmt.E012",
+                )
+            )
+    if not directives.get("frame-ancestors"):
+        problems.append(level("CONTENT_SECURITY_POLICY has no frame-ancestors.", id="casemgmt.E013"))
+    return problems

@@ -7,10 +7,12 @@ must be given. `make run` sets demo mode; tests use casemgmt.settings_test.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -49,6 +51,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "oauth2_provider",
     "django_htmx",
+    "csp",
     "template_partials",
     "django.contrib.postgres",
     "pgtrigger",
@@ -72,6 +75,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # the CSP header (with this request's nonce) and Cache-Control: no-store (issue 11); after
+    # WhiteNoise, which answers static files before these run
+    "csp.middleware.CSPMiddleware",
+    "casemgmt.middleware.NoStoreMiddleware",
     # after authentication: attaches the acting user and URL to every history row a write makes
     "pghistory.middleware.HistoryMiddleware",
 ]
@@ -95,6 +102,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "casemgmt.context_processors.navigation",
+                "csp.context_processors.nonce",
             ],
         },
     },
@@ -176,6 +184,32 @@ CSRF_COOKIE_SECURE = not DEBUG
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
+
+# --- Headers, CSP and logs (issue 11) --------------------------------------------------
+# A strict policy: scripts and styles only from our own origin (static files) or carrying this
+# request's nonce; no 'unsafe-inline', no 'unsafe-eval', nothing framed, no plugins. Templates hold
+# no inline script, event handler or style attribute; data for scripts travels in json_script
+# blocks. casemgmt.checks refuses a production start without it (casemgmt.E010-E012).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        # Bootstrap and Swagger UI draw small icons from data: URIs in their stylesheets
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+# Responses other than static files and /healthz may carry personal data: no browser or proxy keeps
+# them (casemgmt.middleware.NoStoreMiddleware).
+NO_STORE_EXEMPT_PREFIXES = ("/static/", "/healthz")
+# Log files: one folder per process group (the test run sets it, scripts/dev.py scans it afterwards).
+LOG_DIR = os.environ.get("CASEMGMT_LOG_DIR", "")
 
 # --- E-mail ---------------------------------------------------------------------
 EMAIL_BACKEND = os.environ.get(
@@ -320,14 +354,41 @@ OAUTH2_PROVIDER = {
     },
 }
 
+# Every handler scrubs exception messages and query strings (casemgmt/logs.py): logs hold ids and
+# case codes only. Django's own default handlers (console when DEBUG, mail_admins with the request's
+# POST data) are replaced: `django` and `django.server` log through ours.
+_LOG_HANDLER = {"formatter": "plain", "filters": ["personal_data"]}
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"personal_data": {"()": "casemgmt.logs.PersonalDataFilter"}},
+    "formatters": {
+        "plain": {
+            "()": "casemgmt.logs.PersonalDataFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        }
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", **_LOG_HANDLER}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.db.backends": {"level": "INFO"},
+    },
 }
+if LOG_DIR:
+    # One file per process (web or test worker, Celery worker), all in one folder: the test run
+    # scans them for its planted marker after the suite (scripts/dev.py).
+    _process = os.environ.get("PYTEST_XDIST_WORKER") or (
+        "celery" if "celery" in sys.argv[0] else Path(sys.argv[0]).stem
+    )
+    LOGGING["handlers"]["file"] = {
+        "class": "logging.FileHandler",
+        "filename": str(Path(LOG_DIR) / f"{_process}-{os.getpid()}.log"),
+        "encoding": "utf-8",
+        **_LOG_HANDLER,
+    }
+    LOGGING["root"]["handlers"].append("file")
 
 DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "demo-Reintegration-2026")
 

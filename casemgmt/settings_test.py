@@ -10,6 +10,10 @@ os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key-not-for-product
 # `make test` passes a key made for the run; a bare pytest makes one (child processes inherit it).
 os.environ.setdefault("AUDIT_HMAC_KEY", secrets.token_urlsafe(32))
 
+# Log files of the run (scripts/dev.py passes one folder for all its processes and scans it after the
+# suite); a bare pytest gets a folder of its own, inherited by the Celery workers it starts.
+os.environ.setdefault("CASEMGMT_LOG_DIR", tempfile.mkdtemp(prefix="casemgmt-logs-"))
+
 from casemgmt.settings import *  # noqa: F403
 
 DEBUG = False  # tests see the production behaviour (error pages, no browsable API)
@@ -24,7 +28,9 @@ STORAGES = {
 }
 REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"] = ["rest_framework.renderers.JSONRenderer"]  # noqa: F405
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-LOGGING["root"]["level"] = "WARNING"  # noqa: F405
+# The console shows warnings only; the log files of a `make test` run (CASEMGMT_LOG_DIR) get
+# everything from INFO up, as production writes it, for the scan for the planted marker.
+LOGGING["handlers"]["console"]["level"] = "WARNING"  # noqa: F405
 # Uploaded files of a test run go to a throwaway folder, never into the checkout.
 MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="casemgmt-media-"))
 # The application role may empty tables (transactional tests flush with TRUNCATE, which fires no

@@ -142,6 +142,9 @@ def _gate(name: str, cmd: list[str], env: dict[str, str], *, fail: bool = True) 
 
 def test(pytest_args: list[str]) -> int:
     tmp = Path(tempfile.mkdtemp(prefix="casemgmt-test-"))
+    log_dir = tmp / "logs"
+    log_dir.mkdir()
+    marker = "Qx" + secrets.token_hex(4)  # per run; short enough for every personal field
     pg = EmbeddedPostgres(tmp / "pg", free_port(), fast=True)
     redis = EmbeddedRedis(tmp / "redis", free_port())
     try:
@@ -156,6 +159,11 @@ def test(pytest_args: list[str]) -> int:
             "CELERY_BROKER_URL": broker,
             "EMBEDDED_PG_PORT": str(pg.port),
             "AUDIT_HMAC_KEY": secrets.token_urlsafe(32),  # one per run, never kept
+            # Every process of the suite (xdist workers, the Celery workers they start) logs to a file
+            # here; the planting test writes the marker into every personal field, the scan after the
+            # suite looks for it in every file (scripts/logscan.py).
+            "CASEMGMT_LOG_DIR": str(log_dir),
+            "CASEMGMT_LOG_MARKER": marker,
         }
         prod_env = {
             **env,
@@ -181,6 +189,9 @@ def test(pytest_args: list[str]) -> int:
         print(f"\n== pytest {' '.join(args)}", flush=True)
         code = subprocess.run([PY, "-m", "pytest", *args], cwd=ROOT, env=test_env).returncode
         print(f"== pytest finished in {time.monotonic() - started:.1f}s with exit code {code}", flush=True)
+        # A full run must have planted the marker; a focused run scans whatever it logged.
+        scan = [PY, "scripts/logscan.py", str(log_dir), marker, *([] if pytest_args else ["--require-planted"])]
+        ok &= _gate("log scan for personal data", scan, env)
         if not ok:
             print("\nA quality gate failed (see above).", flush=True)
             return 1
