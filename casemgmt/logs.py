@@ -39,19 +39,38 @@ def _scrub(value):
     return value
 
 
+# Celery's task records (received, failed, retried) are formatted from a dict that holds the task's
+# arguments, the exception's repr (a string by then) and the traceback's text.
+_CELERY_WITHHELD = {"args", "kwargs", "traceback"}
+_REPR_TYPE = re.compile(r"[\w.]+")
+
+
+def _scrub_mapping(mapping: dict) -> dict:
+    out = {}
+    for key, value in mapping.items():
+        if key in _CELERY_WITHHELD:
+            out[key] = "…"
+        elif key == "exc" and isinstance(value, str):
+            kind = _REPR_TYPE.match(value)
+            out[key] = f"{kind.group(0) if kind else 'exception'} {WITHHELD}"
+        else:
+            out[key] = _scrub(value)
+    return out
+
+
 class PersonalDataFilter(logging.Filter):
-    """Replaces exceptions among a record's arguments by their type, and query strings by '?…'."""
+    """Replaces exceptions among a record's arguments by their type, Celery's task arguments and
+    exception texts by '…' and the type, and query strings by '?…'."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.msg, BaseException):
             record.msg = _exception_text(record.msg)
         if isinstance(record.args, dict):
-            record.args = {key: _scrub(value) for key, value in record.args.items()}
+            record.args = _scrub_mapping(record.args)
         elif isinstance(record.args, tuple):
             record.args = tuple(_scrub(value) for value in record.args)
-        # Celery's task-failure records carry the task's arguments and the exception in `data`.
         if isinstance(getattr(record, "data", None), dict):
-            record.data = {key: _scrub(value) for key, value in record.data.items() if key not in {"args", "kwargs"}}
+            record.data = _scrub_mapping(record.data)
         return True
 
 

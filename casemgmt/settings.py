@@ -379,9 +379,8 @@ LOGGING = {
 if LOG_DIR:
     # One file per process (web or test worker, Celery worker), all in one folder: the test run
     # scans them for its planted marker after the suite (scripts/dev.py).
-    _process = os.environ.get("PYTEST_XDIST_WORKER") or (
-        "celery" if "celery" in sys.argv[0] else Path(sys.argv[0]).stem
-    )
+    # (a Celery worker started by a test inherits the test's PYTEST_XDIST_WORKER: the command line first)
+    _process = "celery" if "celery" in sys.argv[0] else os.environ.get("PYTEST_XDIST_WORKER") or Path(sys.argv[0]).stem
     LOGGING["handlers"]["file"] = {
         "class": "logging.FileHandler",
         "filename": str(Path(LOG_DIR) / f"{_process}-{os.getpid()}.log"),
