@@ -7,6 +7,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
 from .models import City, Membership, Organisation, User
+from .services import user_sessions_end
 
 
 @admin.register(City)
@@ -34,3 +35,8 @@ class UserAdmin(BaseUserAdmin):
     list_display = ["username", "first_name", "last_name", "membership__organisation", "membership__role", "is_active"]
     list_filter = ["is_active", "is_superuser", "membership__role", "membership__organisation__kind"]
     list_select_related = ["membership__organisation"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and "is_active" in form.changed_data and not obj.is_active:
+            user_sessions_end(user=obj)  # a deactivated user's open sessions end at once (issue 11)

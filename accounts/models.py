@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pghistory
 from django.contrib.auth.models import AbstractUser
+from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -126,3 +127,23 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} — {self.get_role_display()} @ {self.organisation}"
+
+
+class StaffSession(AbstractBaseSession):
+    """Django's database session with the logged-in user's id on the row (issue 11).
+
+    Deactivating a user deletes every session of theirs in one statement
+    (`accounts.services.user_sessions_end`), instead of decoding every session row.
+    """
+
+    user = models.ForeignKey(User, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        verbose_name = _("session")
+        verbose_name_plural = _("sessions")
+
+    @classmethod
+    def get_session_store_class(cls):
+        from .sessions import SessionStore
+
+        return SessionStore

@@ -58,11 +58,34 @@ def user_update(
     if user.pk == by.pk and (not is_active or role != membership.role):
         # An administrator who demotes or deactivates themselves locks the organisation out.
         raise ValidationError(_("You cannot change your own role or deactivate your own account."))
+    deactivated = user.is_active and not is_active
     user.first_name, user.last_name, user.email, user.is_active = first_name, last_name, email, is_active
     user.save(update_fields=["first_name", "last_name", "email", "is_active"])
     if membership.role != role:
         membership.role = role
         membership.save(update_fields=["role"])
-    # Deactivation ends every session at once: MembershipBackend.get_user refuses
-    # inactive users on each request, so an open session is worthless from now on.
+    if deactivated:
+        # Every open session ends now (issue 11); MembershipBackend.get_user refusing inactive users
+        # on each request stays as the second line.
+        user_sessions_end(user=user)
     return user
+
+
+def recovery_codes_generate(*, user: User, count: int = 10) -> list[str]:
+    """Replace the user's recovery codes (django-otp static tokens, each usable once)."""
+    from django_otp.plugins.otp_static.models import StaticToken
+
+    device, _created = user.staticdevice_set.get_or_create(defaults={"name": "backup"})
+    device.token_set.all().delete()
+    codes = [StaticToken.random_token() for _ in range(count)]
+    StaticToken.objects.bulk_create([StaticToken(device=device, token=code) for code in codes])
+    return codes
+
+
+def user_sessions_end(*, user: User) -> int:
+    """End every session of the user at once (deactivation): their session rows are deleted, so the
+    next request of any of their browsers or API clients is anonymous."""
+    from .models import StaffSession
+
+    deleted, _ = StaffSession.objects.filter(user=user).delete()
+    return deleted

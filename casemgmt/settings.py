@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -56,6 +57,12 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "pgtrigger",
     "pghistory",
+    # two-factor login (issue 11): two_factor before its plugins, django-otp's TOTP and static (recovery) devices
+    "two_factor",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
     "accounts",
     "casemgmt",
     "programs",
@@ -71,7 +78,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # issue 11: idle and absolute session timeouts, then request.user.is_verified() (django-otp)
+    "accounts.middleware.SessionTimeoutMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "casemgmt.middleware.LoginRequiredMiddleware",
+    "accounts.middleware.TwoFactorRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -81,6 +92,8 @@ MIDDLEWARE = [
     "casemgmt.middleware.NoStoreMiddleware",
     # after authentication: attaches the acting user and URL to every history row a write makes
     "pghistory.middleware.HistoryMiddleware",
+    # last, as django-axes asks: turns a lockout flagged during authentication into the response
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "casemgmt.urls"
@@ -103,6 +116,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "casemgmt.context_processors.navigation",
                 "csp.context_processors.nonce",
+                "accounts.context_processors.two_factor",
             ],
         },
     },
@@ -210,6 +224,56 @@ CONTENT_SECURITY_POLICY = {
 NO_STORE_EXEMPT_PREFIXES = ("/static/", "/healthz")
 # Log files: one folder per process group (the test run sets it, scripts/dev.py scans it afterwards).
 LOG_DIR = os.environ.get("CASEMGMT_LOG_DIR", "")
+# --- Authentication: 2FA, lockout, sessions (issue 11) ---------------------------
+# Two-factor login (django-two-factor-auth over django-otp: TOTP, plus recovery codes as static
+# tokens). Required for every staff user unless DEBUG is on (`make run` demo mode, where a banner on
+# every page says it is off); DJANGO_TWO_FACTOR_REQUIRED overrides either way. A logged-in user whose
+# session is not verified reaches only enrolment, login and logout (accounts.middleware); the API
+# answers their session calls with a 403 problem. OAuth2 bearer tokens (/o/, partner systems) are not
+# staff sessions and are not concerned.
+TWO_FACTOR_REQUIRED = env_bool("DJANGO_TWO_FACTOR_REQUIRED", not DEBUG)
+TWO_FACTOR_PATCH_ADMIN = True  # the Django admin's login sends to the one login page (with 2FA)
+TWO_FACTOR_LOGIN_TIMEOUT = 300  # seconds between the password step and the code step
+TWO_FACTOR_REMEMBER_COOKIE_AGE = None  # never "remember this browser": a code at every login
+OTP_TOTP_ISSUER = "Reintegration case management"
+OTP_TOTP_THROTTLE_FACTOR = 1  # wrong codes: wait 1, 2, 4, 8 ... seconds before the next try
+OTP_STATIC_THROTTLE_FACTOR = 1
+
+# Lockout (django-axes): failures counted per (username, client IP) pair, so someone guessing from
+# elsewhere cannot lock a user out everywhere; unlocked by the cool-off or the system administrator
+# (axes' admin pages, `manage.py axes_reset_username <name>` / `axes_reset`). The locked answer is
+# the login page with the same generic error as a wrong password (accounts.security).
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_FAILURE_LIMIT = int(os.environ.get("DJANGO_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("DJANGO_LOGIN_COOLOFF_MINUTES", "15")))
+AXES_RESET_ON_SUCCESS = True
+# a try during the lockout does not restart the cool-off: the lock ends when announced to the admin
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# authenticate() passes `username`; the login wizard posts it as `auth-username` (accounts.security)
+AXES_USERNAME_CALLABLE = "accounts.security.attempted_username"
+AXES_PASSWORD_FORM_FIELD = "auth-password"  # masked in the attempt's stored form data  # noqa: S105  # nosec B105 - a form field name
+AXES_LOCKOUT_CALLABLE = "accounts.security.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "accounts.security.client_ip"
+# How many reverse proxies in front of the app append to X-Forwarded-For (0: use REMOTE_ADDR).
+TRUSTED_PROXY_COUNT = int(os.environ.get("DJANGO_TRUSTED_PROXY_COUNT", "0"))
+
+# Sessions: database-backed with the user's id on the row (accounts.StaffSession), so deactivating a
+# user deletes all of their sessions in one statement. Idle timeout 15 minutes (the cookie and the
+# row expire SESSION_COOKIE_AGE after the last recorded activity, which is refreshed at most once a
+# minute so a page view does not always write), absolute 12 hours after login.
+SESSION_ENGINE = "accounts.sessions"
+SESSION_IDLE_TIMEOUT = int(os.environ.get("DJANGO_SESSION_IDLE_SECONDS", "900"))
+SESSION_ABSOLUTE_TIMEOUT = int(os.environ.get("DJANGO_SESSION_ABSOLUTE_SECONDS", str(12 * 3600)))
+SESSION_ACTIVITY_RESOLUTION = 60
+# the row outlives the idle limit by a minute, so the middleware (which says why) ends it first
+SESSION_COOKIE_AGE = SESSION_IDLE_TIMEOUT + SESSION_ACTIVITY_RESOLUTION
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# Cookies: Secure outside demo mode (see above), HttpOnly, SameSite=Lax (links from e-mails keep
+# working); the __Host- prefix makes the browser refuse them without Secure, on a sub-domain or path.
+SESSION_COOKIE_NAME = "sessionid" if DEBUG else "__Host-sessionid"
+CSRF_COOKIE_NAME = "csrftoken" if DEBUG else "__Host-csrftoken"
+CSRF_COOKIE_HTTPONLY = True  # forms and htmx take the token from the page, never from the cookie
+CSRF_COOKIE_SAMESITE = "Lax"
 
 # --- E-mail ---------------------------------------------------------------------
 EMAIL_BACKEND = os.environ.get(
@@ -266,7 +330,8 @@ DPO_OFFICE_HOURS = (8, 18)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "oauth2_provider.contrib.rest_framework.OAuth2Authentication",
-        "rest_framework.authentication.SessionAuthentication",
+        # the staff UI's session, refused (403 problem) while two-factor verification is missing
+        "accounts.authentication.VerifiedSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "casemgmt.api.pagination.CursorPagination",
@@ -391,4 +456,8 @@ if LOG_DIR:
 
 DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "demo-Reintegration-2026")
 
-AUTHENTICATION_BACKENDS = ["accounts.backends.MembershipBackend"]
+AUTHENTICATION_BACKENDS = [
+    # first: refuses a locked-out (username, IP) pair before any password is checked (issue 11)
+    "axes.backends.AxesStandaloneBackend",
+    "accounts.backends.MembershipBackend",
+]

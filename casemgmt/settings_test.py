@@ -37,3 +37,5 @@ MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="casemgmt-media-"))
 # row trigger); it still may not UPDATE or DELETE the append-only tables.
 DATABASE_APP_TRUNCATE = True
 AUDIT_HEAD_FILE = Path(tempfile.mkdtemp(prefix="casemgmt-audit-")) / "audit-heads.jsonl"
+# Two-factor login is off for the suite (tests log in with force_login); the 2FA tests turn it on.
+TWO_FACTOR_REQUIRED = False

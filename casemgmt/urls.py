@@ -4,17 +4,17 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 
+from accounts.middleware import two_factor_exempt
+from accounts.views import LoginView
+
 from . import boundary_views, case_views, casefile_views, dpo_views, followup_views, orgsettings, subject_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
-    path(
-        "accounts/login/",
-        auth_views.LoginView.as_view(template_name="registration/login.html", redirect_authenticated_user=True),
-        name="login",
-    ),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/login/", LoginView.as_view(), name="login"),
+    path("accounts/logout/", two_factor_exempt(auth_views.LogoutView.as_view()), name="logout"),
+    path("accounts/two-factor/", include("accounts.urls")),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("settings/", include((orgsettings.urlpatterns, orgsettings.app_name))),
     # Apps to the right first: their case pages (/cases/<id>/mentoring/) must win over the case

@@ -470,6 +470,7 @@ NO_SMOKE = {
     "families-group": "the facilitator's page; the world's group session is an extra counsellor's",
     "reports:cases": "a drill-down needs its figure and key (role-tested in tests/reports)",
     "reports:export[all][csv]": "every table exists as XLSX only (404 by design)",
+    "two_factor:qr": "the QR image exists only during enrolment (tests/security/test_two_factor.py)",
 }
 
 # --- 4. The world and the clients ------------------------------------------------------------------------

@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 
 from tests.conftest import DEMO_USERNAMES
+from tests.security.helpers import post_password
 
 
 @pytest.mark.parametrize("username", DEMO_USERNAMES)
@@ -52,7 +53,7 @@ def test_english_pages_are_left_to_right(client, caseworker):
 
 
 def test_login_and_logout(client, caseworker):
-    response = client.post("/accounts/login/", {"username": "caseworker", "password": "demo-Reintegration-2026"})
+    response = post_password(client, "caseworker", "demo-Reintegration-2026")
     assert response.status_code == 302
     assert response["Location"] == "/"
     assert client.get("/").status_code == 200
@@ -61,6 +62,6 @@ def test_login_and_logout(client, caseworker):
 
 
 def test_wrong_password_gets_a_generic_error(client, caseworker):
-    response = client.post("/accounts/login/", {"username": "caseworker", "password": "wrong"})
+    response = post_password(client, "caseworker", "wrong")
     assert response.status_code == 200
     assert "Please enter a correct username and password" in response.content.decode()

@@ -1,0 +1,86 @@
+"""Session timeouts and required two-factor verification (issue 11)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth import SESSION_KEY, logout
+from django.contrib.auth.views import redirect_to_login
+from django.urls import reverse
+from django.utils import timezone
+from django_otp import devices_for_user
+
+# Session keys: when the user logged in, and the last recorded activity (epoch seconds).
+LOGIN_AT = "_login_at"
+SEEN_AT = "_seen_at"
+ENDED = "_session_ended"  # why the previous session ended, shown once on the login page
+
+# The API authenticates for itself (accounts.authentication refuses an unverified session with a
+# 403 problem); /o/ is the partner systems' OAuth2 token endpoint, not a staff session.
+API_PREFIXES = ("/api/", "/o/")
+
+
+def two_factor_exempt(view_func):
+    """Mark a view an unverified (password-only) session may reach: enrolment and logout."""
+    view_func.two_factor_exempt = True
+    return view_func
+
+
+def session_started(request) -> None:
+    """Called at every login (user_logged_in): the clocks of both timeouts start now."""
+    now = int(timezone.now().timestamp())
+    request.session[LOGIN_AT] = now
+    request.session[SEEN_AT] = now
+
+
+class SessionTimeoutMiddleware:
+    """Ends a session 15 minutes after its last request (idle) or 12 hours after login (absolute).
+
+    Only the session is read: the user is not loaded. The last activity is written at most once per
+    SESSION_ACTIVITY_RESOLUTION seconds, so most requests do not write the session row.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        session = request.session
+        if SESSION_KEY in session:
+            now = int(timezone.now().timestamp())
+            login_at = session.get(LOGIN_AT, now)
+            seen_at = session.get(SEEN_AT, now)
+            idle = now - seen_at > settings.SESSION_IDLE_TIMEOUT
+            if idle or now - login_at > settings.SESSION_ABSOLUTE_TIMEOUT:
+                logout(request)  # flushes the session: a new key, no data, the row deleted
+                request.session[ENDED] = "idle" if idle else "absolute"
+            elif LOGIN_AT not in session or now - seen_at >= settings.SESSION_ACTIVITY_RESOLUTION:
+                session[LOGIN_AT] = login_at
+                session[SEEN_AT] = now
+        return self.get_response(request)
+
+
+class TwoFactorRequiredMiddleware:
+    """With TWO_FACTOR_REQUIRED, a logged-in user whose session no OTP device verified reaches no page
+    but enrolment, login, logout, the language switch and the health probe.
+
+    Without a device they are sent to enrol (first login); with one, the session was opened without a
+    code (the admin's login, a session from before enrolment): it is ended and they log in again.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if not settings.TWO_FACTOR_REQUIRED or request.path_info.startswith(API_PREFIXES):
+            return None
+        if not getattr(view_func, "login_required", True) or getattr(view_func, "two_factor_exempt", False):
+            return None
+        user = request.user
+        if not user.is_authenticated or user.is_verified():
+            return None
+        if any(devices_for_user(user, confirmed=True)):
+            logout(request)
+            return redirect_to_login(request.get_full_path())
+        return redirect_to_login(request.get_full_path(), reverse("two_factor:setup"))
