@@ -43,7 +43,26 @@ class CaseCodeSequence(models.Model):
 
 
 class ParticipantQuerySet(models.QuerySet):
-    pass
+    # national_id_hash follows national_id on every write path, the bulk ones included (save() too)
+
+    def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
+        for obj in objs:
+            obj.national_id_hash = national_id_hash(obj.national_id)
+        return super().bulk_create(objs, *args, **kwargs)
+
+    def bulk_update(self, objs, fields, *args, **kwargs):
+        objs = list(objs)
+        if "national_id" in fields:
+            for obj in objs:
+                obj.national_id_hash = national_id_hash(obj.national_id)
+            fields = [*fields, "national_id_hash"]
+        return super().bulk_update(objs, fields, *args, **kwargs)
+
+    def update(self, **kwargs):
+        if "national_id" in kwargs and "national_id_hash" not in kwargs:
+            kwargs["national_id_hash"] = national_id_hash(kwargs["national_id"])
+        return super().update(**kwargs)
 
 
 # search_text is derived by the database, national_id_hash from the ID: history keeps the values themselves

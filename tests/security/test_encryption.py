@@ -382,3 +382,22 @@ def test_the_data_migration_encrypts_plaintext_rows_once_and_reverses(written, a
     assert encrypt_existing(connection, "casemgmt_note", "id", "text", "casemgmt_note.text") == 0
     assert raw("casemgmt_note", "text", id=pk) == [stored]
     assert Note.pgh_event_model.objects.count() == events
+
+
+def test_the_bulk_write_paths_keep_the_hash_in_step(written, demo):
+    case = written["case"]
+    Participant.objects.filter(pk=case.participant_id).update(national_id="BK 42")
+    assert _search(demo["caseworker"], "bk42") == {case.pk}
+    participant = Participant.objects.get(pk=case.participant_id)
+    participant.national_id = "BU43"
+    Participant.objects.bulk_update([participant], ["national_id"])
+    assert _search(demo["caseworker"], "BU43") == {case.pk}
+    assert _search(demo["caseworker"], "bk42") == set()
+    clone = Participant.objects.filter(pk=case.participant_id).values().get()
+    for derived in ("id", "search_text", "national_id_hash"):
+        clone.pop(derived)
+    clone["case_code"] = "TNG-2099-0001"
+    clone["national_id"] = "BC44"
+    (created,) = Participant.objects.bulk_create([Participant(**clone)])
+    assert raw("casemgmt_participant", "national_id_hash", id=created.pk) == [national_id_hash("bc 44")]
+    assert raw("casemgmt_participant", "national_id", id=created.pk)[0].startswith("v1:")
