@@ -401,3 +401,18 @@ def test_the_bulk_write_paths_keep_the_hash_in_step(written, demo):
     (created,) = Participant.objects.bulk_create([Participant(**clone)])
     assert raw("casemgmt_participant", "national_id_hash", id=created.pk) == [national_id_hash("bc 44")]
     assert raw("casemgmt_participant", "national_id", id=created.pk)[0].startswith("v1:")
+
+
+def test_the_timeline_shows_the_decrypted_start_of_a_note(written, demo):
+    from casemgmt.timeline import NOTE_PREVIEW, case_timeline
+
+    long_text = "TIMELINE-MARKER " + "x" * 300
+    record_create(
+        key="note",
+        case=written["case"],
+        by=demo["caseworker"],
+        data={"kind": "call", "date": TODAY(), "text": long_text},
+    )
+    details = [e.detail for e in case_timeline(demo["caseworker"], written["case"]) if e.kind == "note"]
+    assert long_text[:NOTE_PREVIEW] in details
+    assert NOTE2 in details  # the restricted note, for its author
