@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation
 
+from .crypto import EncryptedCharField, EncryptedTextField
 from .models import Case
 
 USER = settings.AUTH_USER_MODEL
@@ -211,7 +212,7 @@ class Note(CaseRecord):
     participants = models.CharField(_("who took part"), max_length=300, blank=True)
     held = models.BooleanField(_("contact held"), default=True, help_text=_("Untick for a missed contact."))
     visibility = models.CharField(_("visibility"), max_length=10, choices=Visibility.choices, default=Visibility.TEAM)
-    text = models.TextField(_("note"))
+    text = EncryptedTextField(_("note"))  # every note, team or restricted (ARCHITECTURE.md, encryption)
 
     class Meta:
         ordering = ["-date", "-pk"]
@@ -289,12 +290,13 @@ class SafetyFlag(CaseRecord):
 
 @pghistory.track()
 class ConflictHistory(CaseRecord):
-    country = models.CharField(_("country"), max_length=80)
+    # encrypted at rest, the country too: with the dates it places the person in a conflict zone
+    country = EncryptedCharField(_("country"), max_length=80)
     from_date = models.DateField(_("from"), null=True, blank=True)
     to_date = models.DateField(_("to"), null=True, blank=True)
-    group_affiliation = models.CharField(_("group affiliation"), max_length=200, blank=True)
-    role = models.CharField(_("role"), max_length=200, blank=True)
-    account = models.TextField(_("account"), blank=True)
+    group_affiliation = EncryptedCharField(_("group affiliation"), max_length=200, blank=True)
+    role = EncryptedCharField(_("role"), max_length=200, blank=True)
+    account = EncryptedTextField(_("account"), blank=True)
 
     class Meta:
         ordering = ["from_date", "pk"]

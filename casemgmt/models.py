@@ -15,6 +15,8 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import City, Organisation
 
+from .crypto import EncryptedCharField, national_id_hash
+
 LANGUAGES = [
     ("ar", _("Arabic (Darija)")),
     ("ber", _("Tamazight")),
@@ -41,10 +43,30 @@ class CaseCodeSequence(models.Model):
 
 
 class ParticipantQuerySet(models.QuerySet):
-    pass
+    # national_id_hash follows national_id on every write path, the bulk ones included (save() too)
+
+    def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
+        for obj in objs:
+            obj.national_id_hash = national_id_hash(obj.national_id)
+        return super().bulk_create(objs, *args, **kwargs)
+
+    def bulk_update(self, objs, fields, *args, **kwargs):
+        objs = list(objs)
+        if "national_id" in fields:
+            for obj in objs:
+                obj.national_id_hash = national_id_hash(obj.national_id)
+            fields = [*fields, "national_id_hash"]
+        return super().bulk_update(objs, fields, *args, **kwargs)
+
+    def update(self, **kwargs):
+        if "national_id" in kwargs and "national_id_hash" not in kwargs:
+            kwargs["national_id_hash"] = national_id_hash(kwargs["national_id"])
+        return super().update(**kwargs)
 
 
-@pghistory.track(exclude=["search_text"])  # derived by the database; history keeps the names themselves
+# search_text is derived by the database, national_id_hash from the ID: history keeps the values themselves
+@pghistory.track(exclude=["search_text", "national_id_hash"])
 class Participant(models.Model):
     """The person in the program. Names exist in Arabic and Latin script."""
 
@@ -54,7 +76,9 @@ class Participant(models.Model):
     given_name_arabic = models.CharField(_("given name (Arabic script)"), max_length=100, blank=True)
     family_name_arabic = models.CharField(_("family name (Arabic script)"), max_length=100, blank=True)
     date_of_birth = models.DateField(_("date of birth"), null=True, blank=True)
-    national_id = models.CharField(_("national ID"), max_length=20, blank=True, db_index=True)
+    national_id = EncryptedCharField(_("national ID"), max_length=20, blank=True)  # AES-GCM (crypto.py)
+    # HMAC of the normalised ID (crypto.national_id_hash): the only way to search by national ID
+    national_id_hash = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
     city = models.ForeignKey(City, verbose_name=_("city"), on_delete=models.PROTECT)
     languages = ArrayField(
         models.CharField(max_length=3, choices=LANGUAGES), verbose_name=_("languages"), default=list, blank=True
@@ -94,6 +118,14 @@ class Participant(models.Model):
 
     def __str__(self) -> str:
         return self.case_code
+
+    def save(self, *args, **kwargs) -> None:
+        # derived from the ID, like search_text from the names: every save keeps it in step
+        self.national_id_hash = national_id_hash(self.national_id)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "national_id" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "national_id_hash"}
+        super().save(*args, **kwargs)
 
     @property
     def name_latin(self) -> str:

@@ -171,7 +171,16 @@ def _core(case: Case) -> None:
     scrub(
         Participant,
         Participant.objects.filter(pk=participant.pk),
-        ["given_name_arabic", "family_name_arabic", "date_of_birth", "national_id", "phone", "email", "address"],
+        [
+            "given_name_arabic",
+            "family_name_arabic",
+            "date_of_birth",
+            "national_id",
+            "national_id_hash",
+            "phone",
+            "email",
+            "address",
+        ],
         values={"given_name_latin": "Pseudonymised", "family_name_latin": code},
     )  # the search column is generated from the names: it follows
     scrub(Case, Case.objects.filter(pk=case.pk), ["referral_reason", "eligibility_reason", "legal_conditions"])

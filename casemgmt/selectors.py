@@ -14,6 +14,7 @@ from django.utils import timezone
 from accounts.models import City, Organisation, User
 
 from .access import GROUP_FIELDS, G, allowed_list_filters, cases_visible_to
+from .crypto import national_id_hash
 from .models import Case, CaseTeamMember
 
 SORTS = {
@@ -26,10 +27,6 @@ SORTS = {
     "-referral": ("-referral_date",),
 }
 DEFAULT_SORT = "-updated"
-
-
-def normalize_national_id(value: str) -> str:
-    return "".join(value.split()).upper()
 
 
 def _lead_rows():
@@ -67,7 +64,8 @@ def case_list(
         normalized = Func(Value(query), function="casemgmt_normalize", output_field=TextField())
         condition = Q(participant__search_text__contains=normalized)
         if "national_id" in allowed_list_filters(user):
-            condition |= Q(participant__national_id=normalize_national_id(query))
+            # the ID is encrypted: an exact match of its keyed hash (normalised: spaces, case)
+            condition |= Q(participant__national_id_hash=national_id_hash(query))
         cases = cases.filter(condition)
     if stage:
         cases = cases.filter(stage=stage)

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from accounts.models import City, Organisation, Role, User
 
 from . import followups
+from .crypto import normalize_national_id
 from .models import (
     REOPENABLE,
     AccessLog,
@@ -80,7 +81,7 @@ def next_case_code(*, city: City, year: int) -> str:
 def _validated(instance, *, exclude: list[str] | None = None):
     if isinstance(instance, Participant) and instance.national_id:
         # stored in one form, so that an exact search finds it however it was typed
-        instance.national_id = "".join(instance.national_id.split()).upper()
+        instance.national_id = normalize_national_id(instance.national_id)
     instance.full_clean(exclude=[*(exclude or []), "search_text"] if isinstance(instance, Participant) else exclude)
     return instance
 

@@ -152,6 +152,16 @@ AUDIT_HMAC_OLD_KEYS = env_list("AUDIT_HMAC_OLD_KEYS")
 # One JSON line per anchoring of the chain head (daily); keep it off the database host.
 AUDIT_HEAD_FILE = Path(os.environ.get("AUDIT_HEAD_FILE", BASE_DIR / ".data" / "audit-heads.jsonl"))
 
+# --- Encryption at rest (issue 11) ---
+# AES-256-GCM keys of the encrypted fields (casemgmt/crypto.py), never derived from SECRET_KEY:
+# comma-separated `kid:base64key` (32 bytes); the first encrypts, all decrypt. Rotate by putting a new
+# key first, keeping the old one second, and running `manage.py reencrypt`. A system check refuses a
+# production start (DEBUG off) without valid keys.
+FIELD_ENCRYPTION_KEYS = os.environ.get("FIELD_ENCRYPTION_KEYS", "")
+# HMAC key of `Participant.national_id_hash` (exact search on the encrypted national ID). Changing it
+# means recomputing every hash from the decrypted IDs (`manage.py reencrypt --rehash`).
+NATIONAL_ID_HASH_KEY = os.environ.get("NATIONAL_ID_HASH_KEY", "")
+
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 PASSWORD_HASHERS = [

@@ -1,5 +1,6 @@
 """Test settings: production settings in demo mode with a fast hasher."""
 
+import base64
 import os
 import secrets
 import tempfile
@@ -9,6 +10,9 @@ os.environ.setdefault("DJANGO_DEBUG", "1")
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key-not-for-production")
 # `make test` passes a key made for the run; a bare pytest makes one (child processes inherit it).
 os.environ.setdefault("AUDIT_HMAC_KEY", secrets.token_urlsafe(32))
+# Encryption at rest (casemgmt/crypto.py): `make test` passes keys made for the run; a bare pytest makes them.
+os.environ.setdefault("FIELD_ENCRYPTION_KEYS", f"t1:{base64.b64encode(secrets.token_bytes(32)).decode()}")
+os.environ.setdefault("NATIONAL_ID_HASH_KEY", secrets.token_urlsafe(32))
 
 # Log files of the run (scripts/dev.py passes one folder for all its processes and scans it after the
 # suite); a bare pytest gets a folder of its own, inherited by the Celery workers it starts.

@@ -49,6 +49,7 @@ class QuerySource:
 
 
 QUERY_SOURCES: list[QuerySource] = []
+NOTE_PREVIEW = 140  # characters of a note's text on the timeline
 COLUMNS = ("ev_at", "ev_pk", "ev_code", "ev_text", "ev_extra", "ev_flag")
 
 
@@ -68,8 +69,11 @@ def register_query(kind: str, event: Callable[[dict, Case], TimelineEvent]):
     return decorate
 
 
-def columns(qs: QuerySet, *, at, code="", text="", extra="", flag=False, text_length: int = 140):
-    """The common shape of a query source: the same columns, in the same order, for the UNION."""
+def columns(qs: QuerySet, *, at, code="", text="", extra="", flag=False, text_length: int | None = 140):
+    """The common shape of a query source: the same columns, in the same order, for the UNION.
+
+    `text_length=None`: the whole text, for an encrypted column (the database cannot cut a ciphertext:
+    the source's event decrypts and cuts it)."""
 
     def expr(value, field):
         if isinstance(value, str):
@@ -80,7 +84,7 @@ def columns(qs: QuerySet, *, at, code="", text="", extra="", flag=False, text_le
         "ev_at": F(at) if isinstance(at, str) else at,
         "ev_pk": F("pk"),
         "ev_code": expr(code, CharField()),
-        "ev_text": Left(expr(text, CharField()), text_length),
+        "ev_text": Left(expr(text, CharField()), text_length) if text_length else expr(text, CharField()),
         "ev_extra": expr(extra, CharField()),
         "ev_flag": expr(flag, BooleanField()),
     }
@@ -188,10 +192,14 @@ def assessments(user: User, case: Case) -> tuple[QuerySet, dict]:
         "notes",
         Note,
         lambda row, label: label(row["ev_code"]) + ("" if row["ev_flag"] else f" ({_('missed')})"),
+        detail=lambda row: Note._meta.get_field("text").decrypt_stored(row["ev_text"])[:NOTE_PREVIEW],
     ),
 )
 def notes(user: User, case: Case) -> tuple[QuerySet, dict]:
-    return columns(_rows("note", user, case), at=noon("date"), code="kind", text="text", flag=F("held"))
+    # the text is encrypted at rest: fetched whole, decrypted and cut in Python
+    return columns(
+        _rows("note", user, case), at=noon("date"), code="kind", text="text", flag=F("held"), text_length=None
+    )
 
 
 @register_query(

@@ -24,6 +24,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation
+from casemgmt.crypto import EncryptedTextField
 from casemgmt.models import LANGUAGES, Case
 
 USER = settings.AUTH_USER_MODEL
@@ -299,7 +300,7 @@ class CounsellingConfidentialNote(models.Model):
 
     session = models.OneToOneField(CounsellingSession, on_delete=models.CASCADE, related_name="confidential")
     author = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
-    text = models.TextField(_("confidential notes"))
+    text = EncryptedTextField(_("confidential notes"))  # AES-GCM at rest (casemgmt/crypto.py)
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:

@@ -5,6 +5,7 @@ Usage: .venv/bin/python scripts/dev.py run|test [pytest args...]|bench [followup
 
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 import signal
@@ -42,6 +43,28 @@ def _audit_key() -> str:
     """The disclosure chain's HMAC key for demo mode, kept (outside the database) so the chain
     written by earlier runs still verifies."""
     return _kept_secret("audit_hmac_key", 32)
+
+
+def _encryption_env() -> dict[str, str]:
+    """Keys of the encrypted fields and of the national-ID hash for demo mode and the benchmark, kept
+    (outside the database) so the rows written by earlier runs stay readable; the environment wins."""
+    path = DATA / "field_encryption_keys"
+    if not path.exists():
+        DATA.mkdir(exist_ok=True)
+        path.write_text(f"d1:{base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()}")
+        path.chmod(0o600)
+    return {
+        "FIELD_ENCRYPTION_KEYS": os.environ.get("FIELD_ENCRYPTION_KEYS") or path.read_text().strip(),
+        "NATIONAL_ID_HASH_KEY": os.environ.get("NATIONAL_ID_HASH_KEY") or _kept_secret("national_id_hash_key", 32),
+    }
+
+
+def _fresh_encryption_env() -> dict[str, str]:
+    """One set per test run, never kept."""
+    return {
+        "FIELD_ENCRYPTION_KEYS": f"t1:{base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()}",
+        "NATIONAL_ID_HASH_KEY": secrets.token_urlsafe(32),
+    }
 
 
 def database_env(pg: EmbeddedPostgres, name: str) -> tuple[dict[str, str], dict[str, str]]:
@@ -88,6 +111,7 @@ def run() -> int:
             "CELERY_BEAT_SCHEDULE_FILE": str(DATA / "celerybeat-schedule"),
             "AUDIT_HMAC_KEY": os.environ.get("AUDIT_HMAC_KEY") or _audit_key(),
             "AUDIT_HEAD_FILE": os.environ.get("AUDIT_HEAD_FILE", str(DATA / "audit-heads.jsonl")),
+            **_encryption_env(),
         }
         owner_env = {**env, **owner_db}
         # The owner migrates (granting the application role its privileges) and seeds; the app,
@@ -164,6 +188,7 @@ def test(pytest_args: list[str]) -> int:
             # suite looks for it in every file (scripts/logscan.py).
             "CASEMGMT_LOG_DIR": str(log_dir),
             "CASEMGMT_LOG_MARKER": marker,
+            **_fresh_encryption_env(),
         }
         prod_env = {
             **env,
@@ -217,6 +242,7 @@ def bench(only: list[str]) -> int:
             "DJANGO_SETTINGS_MODULE": "casemgmt.settings",
             "DJANGO_DEBUG": "1",
             "AUDIT_HMAC_KEY": _audit_key(),
+            **_encryption_env(),
         }
         _manage("migrate", "--no-input", env={**env, **owner_db})
         _manage("seed_scale", "--cases", os.environ.get("BENCH_CASES", "100000"), env={**env, **owner_db})

@@ -309,7 +309,9 @@ def _editable_api_fields(user, case) -> set[str]:
 
 
 FILTER_PARAMETERS = [
-    OpenApiParameter("search", str, description="Case code or part of a name, in either script"),
+    OpenApiParameter(
+        "search", str, description="Case code or part of a name, in either script; or an exact national ID"
+    ),
     OpenApiParameter("stage", str, enum=Stage.values),
     OpenApiParameter("city", str, description="City code, e.g. TNG"),
     OpenApiParameter("referral_source", str, enum=ReferralSource.values),

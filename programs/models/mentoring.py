@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import City
 from casemgmt.casefile import Goal
+from casemgmt.crypto import EncryptedTextField
 from casemgmt.models import LANGUAGES, Case
 
 __all__ = [
@@ -286,7 +287,7 @@ class MentoringConfidentialNote(models.Model):
 
     session = models.OneToOneField(MentoringSession, on_delete=models.CASCADE, related_name="confidential")
     author = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
-    text = models.TextField(_("confidential notes"))
+    text = EncryptedTextField(_("confidential notes"))  # AES-GCM at rest (casemgmt/crypto.py)
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:

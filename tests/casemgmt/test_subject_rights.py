@@ -19,6 +19,7 @@ from casemgmt import retention, services, subject_export, tasks
 from casemgmt.boundary_models import DisclosureLog
 from casemgmt.casefile import Attachment, Note
 from casemgmt.casefile_services import attachment_add, record_create
+from casemgmt.crypto import encrypted_columns
 from casemgmt.dpo_models import RetentionReview, SubjectExportRequest
 from casemgmt.followup_models import FollowUp
 from casemgmt.models import AccessLog, Case, Participant, Stage, TeamRole
@@ -331,6 +332,11 @@ def _text_hits(needle: str) -> list[tuple[str, str]]:
             )
             if cursor.fetchone()[0]:
                 hits.append((table, column))
+        # encrypted columns (casemgmt/crypto.py) hold ciphertext: read and decrypt every value
+        for model, field in encrypted_columns():
+            cursor.execute(f'SELECT "{field.column}" FROM "{model._meta.db_table}"')
+            if any(needle.lower() in field.decrypt_stored(value).lower() for (value,) in cursor.fetchall()):
+                hits.append((model._meta.db_table, field.column))
     return hits
 
 

@@ -50,6 +50,8 @@ def test_app_services_share_the_image_and_production_environment(name):
     # secrets are required from the environment, never written in the file
     assert env["DJANGO_SECRET_KEY"].startswith("${DJANGO_SECRET_KEY:?")
     assert env["AUDIT_HMAC_KEY"].startswith("${AUDIT_HMAC_KEY:?")
+    assert env["FIELD_ENCRYPTION_KEYS"].startswith("${FIELD_ENCRYPTION_KEYS:?")
+    assert env["NATIONAL_ID_HASH_KEY"].startswith("${NATIONAL_ID_HASH_KEY:?")
     assert env["AUDIT_HEAD_FILE"].startswith("/var/lib/casemgmt/audit/")
     assert env["DATABASE_APP_ROLE"] == "casemgmt_app"
 
@@ -111,9 +113,9 @@ def test_every_variable_the_app_services_set_is_read_by_the_settings():
     env = SERVICES["web"]["environment"]
     unknown = set(env) - read - {"DJANGO_SETTINGS_MODULE"}
     assert not unknown, f"compose sets variables the settings never read: {unknown}"
-    assert {"DATABASE_URL", "CELERY_BROKER_URL", "DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS", "AUDIT_HMAC_KEY"} <= set(
-        env
-    )
+    required = {"DATABASE_URL", "CELERY_BROKER_URL", "DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS", "AUDIT_HMAC_KEY"}
+    required |= {"FIELD_ENCRYPTION_KEYS", "NATIONAL_ID_HASH_KEY"}
+    assert required <= set(env)
 
 
 def test_web_waits_for_migrations_and_healthy_backing_services():

@@ -25,6 +25,7 @@ import pytest
 import yaml
 from devservices import EmbeddedPostgres, free_port, remove_tree
 
+from casemgmt.crypto import generate_key_entry
 from tests.conftest import ROOT, subprocess_env
 
 pytestmark = pytest.mark.slow
@@ -113,6 +114,8 @@ def test_gunicorn_worker_and_beat_serve_with_production_settings(compose_postgre
         "CASEMGMT_OWNER_DB_PASSWORD": "owner-secret",
         "CASEMGMT_APP_DB_PASSWORD": "app-secret",
         "AUDIT_HMAC_KEY": secrets.token_urlsafe(32),
+        "FIELD_ENCRYPTION_KEYS": generate_key_entry("p1"),
+        "NATIONAL_ID_HASH_KEY": secrets.token_urlsafe(32),
     }
     local = {
         "CELERY_BROKER_URL": broker,

@@ -18,6 +18,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
 from accounts.models import City, Membership, Organisation, Role, User
+from casemgmt.crypto import encrypt, keyring, national_id_hash
 from casemgmt.demo import FAMILY, GIVEN
 from casemgmt.followup_models import FollowUp
 from casemgmt.management.commands.seed_demo import seed_reference_data, seed_users
@@ -142,6 +143,7 @@ def build(cmd, *, rng: random.Random, cases: int, notes_per_case: int, workers: 
             )
         )
 
+    ring = keyring()  # the encrypted columns (national ID, note text) are written as ciphertext
     cmd.stdout.write(f"Writing {cases:,} participants and cases")
     _copy(
         cmd,
@@ -155,6 +157,7 @@ def build(cmd, *, rng: random.Random, cases: int, notes_per_case: int, workers: 
             "family_name_arabic",
             "date_of_birth",
             "national_id",
+            "national_id_hash",
             "city_id",
             "languages",
             "phone",
@@ -171,7 +174,9 @@ def build(cmd, *, rng: random.Random, cases: int, notes_per_case: int, workers: 
                 g[1],
                 f[1],
                 datetime.date(1970 + pid % 35, 1 + pid % 12, 1 + pid % 28),
-                f"S{pid:08d}",
+                # encrypted in Python as the field would (crypto.py), with its keyed hash for search
+                encrypt(f"S{pid:08d}", binding="casemgmt_participant.national_id", ring=ring),
+                national_id_hash(f"S{pid:08d}"),
                 city.pk,
                 ["ar", "fr"],
                 f"+212 6{pid % 100:02d} {pid % 1000:03d} {pid % 997:03d}",
@@ -268,7 +273,7 @@ def build(cmd, *, rng: random.Random, cases: int, notes_per_case: int, workers: 
                 "",
                 n % 7 != 0,
                 "restricted" if n % 10 == 0 else "team",
-                "Synthetic contact note.",
+                encrypt("Synthetic contact note.", binding="casemgmt_note.text", ring=ring),
                 now,
                 now,
             )
