@@ -418,7 +418,8 @@ def lines(result: ReportRun) -> list[str]:
         "Each scenario timed in-process as above (the manager's session), against **SQL** measured in the same "
         "run: the same aggregates, groups and totals by hand-written queries through psycopg "
         "(`benchmarks/reports.py`), rendered through one plain template (pages), the csv module (CSV) or "
-        f"openpyxl (XLSX). Load average during the run: {load} (1, 5, 15 min).",
+        f"openpyxl (XLSX). {os.environ.get('BENCH_REPEAT', '30')} timed requests per scenario after 3 warm-ups. "
+        f"Load average during the run: {load} (1, 5, 15 min).",
         "",
         "| scenario | median ms | p95 ms | SQL ms | x SQL |",
         "|---|---|---|---|---|",
