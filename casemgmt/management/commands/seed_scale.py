@@ -76,7 +76,7 @@ class Command(BaseCommand):
             with transaction.atomic():
                 build_follow_ups(self, total=follow_ups, due=due)
             self.stdout.write(self.style.SUCCESS(f"Benchmark follow-ups ready in {time.monotonic() - started:.0f}s."))
-        if added:
+        if added and not connection.in_atomic_block:
             # outside a transaction: the visibility map of the new rows, so the reports' joins to the case
             # table are index-only scans from the first run (as autovacuum leaves them in production)
             with connection.cursor() as cursor:
