@@ -31,7 +31,6 @@ from benchmarks import followups  # noqa: E402
 from benchmarks import reports as report_bench  # noqa: E402
 from casemgmt.crypto import decrypt, national_id_hash  # noqa: E402
 from casemgmt.models import Case  # noqa: E402
-from reports.figures import FIGURES  # noqa: E402
 
 NOTE_TEXT = "casemgmt_note.text"  # the binding of the note's ciphertext (casemgmt/crypto.py)
 
@@ -198,14 +197,8 @@ def main() -> int:
             + (f"; admin {admin_median:.1f} ms" if admin_median else ""),
             flush=True,
         )
-    # the manager's dashboard (issue 12): every figure, default filters (the last twelve months)
-    dash_median, dash_p95 = measure(page(app, "/reports/"))
-    dash_floor = measure(report_bench.floor(conn, org, PLAIN.render))[0]
-    dashboard = (dash_median, dash_p95, dash_floor, report_bench.per_figure(conn, org))
-    print(
-        f"  reports dashboard: {dash_median:.1f} ms median, {dash_p95:.1f} ms p95; SQL {dash_floor:.1f} ms",
-        flush=True,
-    )
+    # the manager's dashboard, its filters, a drill-down, the exports and the funder report (issue 12)
+    dashboard = report_bench.run(conn, org, app, PLAIN.render, measure)
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     delivery = followups.run()  # as the owner (see followups.connect)
     write_results(rows, total=total, rss_mb=rss_mb, overhead=overhead, delivery=delivery, dashboard=dashboard)
@@ -234,9 +227,7 @@ def machine() -> str:
     )
 
 
-def write_results(
-    rows, *, total: int, rss_mb: float, overhead: float, delivery: followups.Result, dashboard: tuple
-) -> None:
+def write_results(rows, *, total: int, rss_mb: float, overhead: float, delivery: followups.Result, dashboard) -> None:
     lines = [
         "# Benchmark results",
         "",
@@ -265,53 +256,11 @@ def write_results(
         "",
         f"Peak memory of the benchmark process (one in-process web worker): {rss_mb:.0f} MB.",
         "",
-        *dashboard_lines(*dashboard),
+        *report_bench.lines(dashboard),
         *delivery_lines(delivery),
     ]
     (ROOT / "RESULTS.md").write_text("\n".join(lines))
     print(f"\nWrote {ROOT / 'RESULTS.md'}", flush=True)
-
-
-def dashboard_lines(median: float, p95: float, floor: float, figures: list) -> list[str]:
-    met = median < 1000 and median <= 2 * floor
-    lines = [
-        "## Manager dashboard (issue 12)",
-        "",
-        "`/reports/` for the manager above, default filters (the last twelve months, every city, worker and "
-        f"source): all {len(FIGURES)} figures with their tables, totals and chart data, timed like the pages above.",
-        "",
-        "Baseline measured in the same run: **SQL** = the aggregates of the figures that have data at scale "
-        "(caseload by stage, risk band, city and lead; referrals per month by source, and by source and "
-        "screening outcome; days to first contact and to plan; overdue follow-ups by kind and holder; risk-band "
-        "movement first → latest assessment; exits by reason: the same groups and totals) by hand-written SQL "
-        "through psycopg (`benchmarks/reports.py`: joins, `LATERAL` for a case's first or latest assessment, "
-        "`GROUPING SETS` for a totals row), rendered through one plain template.",
-        "",
-        "| scenario | median ms | p95 ms | SQL ms | x SQL |",
-        "|---|---|---|---|---|",
-        f"| dashboard (default filters) | {median:.1f} | {p95:.1f} | {floor:.1f} | {median / floor:.1f}x |",
-        "",
-        f"Target: under 1 s median and within 2x of the SQL: **{'met' if met else 'missed'}** "
-        f"({median:.0f} ms, {median / floor:.1f}x).",
-        "",
-        "Each figure alone, median of 5 (the app's queries through `selectors.figure_result`, no page; "
-        "the SQL query of the baseline), and the rows the SQL returns (a totals row included):",
-        "",
-        "| figure | app ms | SQL ms | x SQL | rows |",
-        "|---|---|---|---|---|",
-        *(f"| {slug} | {app:.1f} | {sql:.1f} | {app / sql:.1f}x | {n} |" for slug, app, sql, n in figures),
-        "",
-        "Scale data of these figures: `seed_scale` gives the cases a first contact (0-20 days after the "
-        "referral, past the referral stage), a screening decision (past screening) and, for exited and closed "
-        "cases, an exit date and reason; two assessments per case; the follow-ups above. Not in the baseline, "
-        "and empty at scale (`seed_scale` writes no such rows; the page still runs their queries): mentoring "
-        "sessions and mentor capacity, family engagements and sessions, placements and retention, education "
-        "and employment outcomes, re-offending events (its legal events are hearings) and relapse events, "
-        "re-offending after exit, disclosures to authorities. The days from first assessment to plan are "
-        "empty too (no goals at scale): that column's median is computed over no rows.",
-        "",
-    ]
-    return lines
 
 
 def delivery_lines(d: followups.Result) -> list[str]:

@@ -82,14 +82,7 @@ def figure_result(figure: Figure, filters: Filters) -> Result:
     rows = []
     for record in grouped:
         keys = [str(record[alias]) for alias in dims]
-        names = []
-        for i, dim in enumerate(figure.dims):
-            if dim.label_expr is not None and record[f"l{i}"] is not None:
-                names.append(str(record[f"l{i}"]))
-            elif dim.labels is not None and keys[i] in dim.labels:
-                names.append(str(dim.labels[keys[i]]))
-            else:
-                names.append(keys[i])
+        names = _names(figure, keys, record)
         values = {m.name: _value(m, record[f"m_{m.name}"]) for m in figure.measures}
         rows.append(Row(KEY_SEPARATOR.join(keys), keys, names, values))
     total = None
@@ -100,6 +93,37 @@ def figure_result(figure: Figure, filters: Filters) -> Result:
         aggregated = figure.rows(filters).aggregate(**measures)
         total = {m.name: _value(m, aggregated[f"m_{m.name}"]) for m in figure.measures}
     return Result(figure, rows, total)
+
+
+def _names(figure: Figure, keys: list[str], record: dict) -> list[str]:
+    names = []
+    for i, dim in enumerate(figure.dims):
+        if dim.label_expr is not None and record.get(f"l{i}") is not None:
+            names.append(str(record[f"l{i}"]))
+        elif dim.labels is not None and keys[i] in dim.labels:
+            names.append(str(dim.labels[keys[i]]))
+        else:
+            names.append(keys[i])
+    return names
+
+
+def row_labels(figure: Figure, filters: Filters, key: str) -> list[str] | None:
+    """The labels of one row of a figure as the dashboard shows them, None if no fact row has that key:
+    one query for the first fact row of the key (LIMIT 1), not the figure's aggregate over every row."""
+    keys = key.split(KEY_SEPARATOR)
+    if len(keys) != len(figure.dims):
+        return None
+    labels = {f"l{i}": dim.label_expr for i, dim in enumerate(figure.dims) if dim.label_expr is not None}
+    found = (
+        figure.rows(filters)
+        .annotate(**_dim_aliases(figure))
+        .filter(**{f"d{i}": part for i, part in enumerate(keys)})
+        .annotate(**labels)
+        .order_by()
+        .values("pk", *labels)[:1]
+    )
+    record = next(iter(found), None)
+    return None if record is None else _names(figure, keys, record)
 
 
 def dashboard(filters: Filters, slugs: list[str] | None = None) -> list[Result]:

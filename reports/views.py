@@ -141,10 +141,8 @@ def _row_label(figure: Figure, filters, key: str) -> str:
     """The row's labels as on the dashboard (a worker's or a city's name): the figure's one query."""
     if not key:
         return _("All")
-    for row in selectors.figure_result(figure, filters).rows:
-        if row.key == key:
-            return " · ".join(row.labels)
-    return key
+    labels = selectors.row_labels(figure, filters, key)
+    return " · ".join(labels) if labels is not None else key
 
 
 def _download(content: bytes, filename: str, content_type: str) -> HttpResponse:

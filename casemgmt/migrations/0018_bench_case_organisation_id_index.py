@@ -1,0 +1,12 @@
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [("casemgmt", "0015_assessment_case_order_index")]
+
+    operations = [
+        migrations.AddIndex(
+            model_name="case",
+            index=models.Index(fields=["organisation", "id"], name="case_organisation_id_idx"),
+        ),
+    ]
