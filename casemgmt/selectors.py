@@ -32,6 +32,21 @@ def normalize_national_id(value: str) -> str:
     return "".join(value.split()).upper()
 
 
+def participant_by_national_id(value: str, *, organisation_id: int | None = None):
+    """The participant with this national ID (as typed: normalised here), among the cases of one
+    organisation when given. The one lookup by national ID outside the case search, so the switch to
+    a keyed-hash column (`national_id_hash`) changes this function only."""
+    from .models import Participant
+
+    normalised = normalize_national_id(value or "")
+    if not normalised:
+        return None
+    rows = Participant.objects.filter(national_id=normalised)
+    if organisation_id is not None:
+        rows = rows.filter(case__organisation_id=organisation_id)
+    return rows.order_by("pk").first()
+
+
 def _lead_rows():
     return CaseTeamMember.objects.filter(case=OuterRef("pk"), is_lead=True)
 

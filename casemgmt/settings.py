@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "programs",
     "families",
     "reports",
+    "imports",
 ]
 
 MIDDLEWARE = [
@@ -285,8 +286,15 @@ SPECTACULAR_SETTINGS = {
         "LegalEventKindEnum": "casemgmt.boundary_models.LEGAL_EVENT_KINDS",
         "SupportReferralStatusEnum": "families.models.ReferralStatus.choices",
         "SupportServiceEnum": "families.models.ServiceKind.choices",
+        "ImportKindEnum": "imports.models.ImportKind.choices",
+        "ImportStatusEnum": "imports.models.ImportStatus.choices",
+        "ImportFileFormatEnum": "imports.models.FileFormat.choices",
     },
 }
+
+# Bulk import (issue 14): files are checked and imported within the request, so they stay small.
+IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", "5000"))
+IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(5 * 1024 * 1024)))
 
 OAUTH2_PROVIDER = {
     # Partner systems use client credentials only; everything else RFC 9700 warns about is off.
