@@ -217,6 +217,8 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "reports.tasks.send_monthly_summaries",
         "schedule": crontab(day_of_month="1", hour="6", minute="0"),
     },
+    # checked import files never confirmed: their rows (personal data) are not kept past a day
+    "purge-stale-imports": {"task": "imports.tasks.purge_stale_imports", "schedule": 3600.0},
 }
 
 # --- Data protection (issue 10) ---------------------------------------------------

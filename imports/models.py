@@ -20,6 +20,7 @@ class ImportStatus(models.TextChoices):
     INVALID = "invalid", _("Checked: has errors")
     IMPORTED = "imported", _("Imported")
     FAILED = "failed", _("Import refused: nothing written")
+    EXPIRED = "expired", _("Not imported within a day: upload the file again")
 
 
 class FileFormat(models.TextChoices):

@@ -8,6 +8,7 @@ so one bad row leaves nothing written.
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -207,3 +208,16 @@ def read_upload(upload_file) -> bytes:
             }
         )
     return upload_file.read()
+
+
+STALE_AFTER = datetime.timedelta(days=1)
+
+
+def import_purge_stale(*, now: datetime.datetime) -> int:
+    """Forget the file of runs checked more than a day ago and never imported: the dry run's report
+    stays, the rows (personal data) go; such a run can no longer be confirmed (upload it again)."""
+    return (
+        ImportRun.objects.filter(created_at__lt=now - STALE_AFTER, finished_at__isnull=True)
+        .exclude(content=b"")
+        .update(content=b"", status=ImportStatus.EXPIRED, finished_at=now)
+    )

@@ -367,3 +367,28 @@ def test_api_too_big_is_a_400(manager, settings):
     response = _upload(_api(manager), data=data)
     assert response.status_code == 400
     assert "larger than" in response.json()["errors"]["file"][0]
+
+
+def test_a_file_checked_and_never_imported_is_forgotten_after_a_day(manager):
+    import datetime
+
+    from django.utils import timezone
+
+    rows = [PARTICIPANT_HEADER, participant_row(1)]
+    old = services.import_check(by=manager, kind="participants", name="a.csv", data=csv_bytes(rows))
+    fresh = services.import_check(by=manager, kind="participants", name="b.csv", data=csv_bytes(rows))
+    done = services.import_file(
+        by=manager, kind="participants", name="c.csv", data=csv_bytes([PARTICIPANT_HEADER, participant_row(2)])
+    )
+    ImportRun.objects.filter(pk__in=[old.pk, done.pk]).update(created_at=timezone.now() - datetime.timedelta(hours=25))
+    assert services.import_purge_stale(now=timezone.now()) == 1
+    old.refresh_from_db()
+    fresh.refresh_from_db()
+    assert (bytes(old.content), old.status) == (b"", ImportStatus.EXPIRED)
+    assert bytes(fresh.content) != b""
+    assert old.to_create == 1  # the report stays
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError):
+        services.import_apply(by=manager, run=old)
+    assert not Participant.objects.filter(given_name_latin="Imran1").exists()
