@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
@@ -97,6 +97,10 @@ def _process(*, by: User, kind: Kind, table: Table, write: bool) -> Report:
         try:
             with transaction.atomic():
                 created = kind.create(by, form)
+        except IntegrityError:
+            # a record saved meanwhile by someone else took this row's place (a unique name…)
+            _error(report, number, "", _("This row conflicts with a record saved meanwhile: check the file again."))
+            continue
         except ValidationError as error:
             if hasattr(error, "error_dict"):
                 for column, messages in error.message_dict.items():
