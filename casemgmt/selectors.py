@@ -14,7 +14,7 @@ from django.utils import timezone
 from accounts.models import City, Organisation, User
 
 from .access import GROUP_FIELDS, G, allowed_list_filters, cases_visible_to
-from .crypto import national_id_hash
+from .crypto import national_id_hash, normalize_national_id  # noqa: F401  (imports use it)
 from .models import Case, CaseTeamMember
 
 SORTS = {
@@ -27,6 +27,21 @@ SORTS = {
     "-referral": ("-referral_date",),
 }
 DEFAULT_SORT = "-updated"
+
+
+def participant_by_national_id(value: str, *, organisation_id: int | None = None):
+    """The participant with this national ID (as typed: normalised here), among the cases of one
+    organisation when given. The one lookup by national ID outside the case search: through the keyed
+    hash (the column itself is encrypted, issue 11)."""
+    from .models import Participant
+
+    digest = national_id_hash(value or "")
+    if not digest:
+        return None
+    rows = Participant.objects.filter(national_id_hash=digest)
+    if organisation_id is not None:
+        rows = rows.filter(case__organisation_id=organisation_id)
+    return rows.order_by("pk").first()
 
 
 def _lead_rows():

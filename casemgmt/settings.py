@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "programs",
     "families",
     "reports",
+    "imports",
 ]
 
 MIDDLEWARE = [
@@ -324,6 +325,8 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "reports.tasks.send_monthly_summaries",
         "schedule": crontab(day_of_month="1", hour="6", minute="0"),
     },
+    # checked import files never confirmed: their rows (personal data) are not kept past a day
+    "purge-stale-imports": {"task": "imports.tasks.purge_stale_imports", "schedule": 3600.0},
 }
 
 # --- Data protection (issue 10) ---------------------------------------------------
@@ -394,8 +397,15 @@ SPECTACULAR_SETTINGS = {
         "LegalEventKindEnum": "casemgmt.boundary_models.LEGAL_EVENT_KINDS",
         "SupportReferralStatusEnum": "families.models.ReferralStatus.choices",
         "SupportServiceEnum": "families.models.ServiceKind.choices",
+        "ImportKindEnum": "imports.models.ImportKind.choices",
+        "ImportStatusEnum": "imports.models.ImportStatus.choices",
+        "ImportFileFormatEnum": "imports.models.FileFormat.choices",
     },
 }
+
+# Bulk import (issue 14): files are checked and imported within the request, so they stay small.
+IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", "5000"))
+IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(5 * 1024 * 1024)))
 
 OAUTH2_PROVIDER = {
     # Partner systems use client credentials only; everything else RFC 9700 warns about is off.

@@ -25,6 +25,7 @@ urlpatterns = [
     path("", include("programs.urls")),
     path("", include("families.urls")),
     path("", include("reports.urls")),
+    path("", include("imports.urls")),
     path("", include(boundary_views.urlpatterns)),
     path("", include(case_views.urlpatterns)),
     path("", include(casefile_views.urlpatterns)),
@@ -32,6 +33,7 @@ urlpatterns = [
     path("api/v1/", include("programs.api.urls")),
     path("api/v1/", include("families.api_urls")),
     path("api/v1/", include("reports.api_urls")),
+    path("api/v1/", include("imports.api_urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -398,7 +398,17 @@ def build_world(media_root: str) -> World:
             world.cases[NOBASIS].family_engagements.get(),
         ],
     )
+    from imports import services as import_services
+
+    # the placement officer's checked import file (one partner): its page, its confirm, its API row
+    import_run = import_services.import_check(
+        by=users["placement"],
+        kind="partners",
+        name="partners.csv",
+        data=b"name,kind,sector,city\nMatrix Import Employer,employer,logistics,TNG\n",
+    )
     world.globals = {
+        "import_run": import_run.pk,
         "authority_referral": referral.pk,
         "group_session": group.pk,
         "partner": partner.pk,

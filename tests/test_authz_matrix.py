@@ -138,6 +138,7 @@ GLOBAL_KINDS = {
     "rule",
     "saved_search",
     "template",
+    "import_run",
 }
 KWARG_KINDS = {  # by argument name, whatever the pattern
     "case_id": "case",
@@ -188,6 +189,8 @@ PK_KINDS = {  # the `pk` of UI pages, by url name
     "outcome-record": "outcome",
     "goal-progress": "goal",
     "attachment-download": "attachment",
+    "imports:run": "import_run",
+    "imports:confirm": "import_run",
 }
 PAGE_KINDS = {  # case pages that show (or write) one kind of row: their readers, not the case's
     "case-documents": "attachment",
@@ -219,6 +222,7 @@ def _api_model_kinds() -> dict[type, str]:
     from casemgmt.followup_models import FollowUp
     from casemgmt.models import Case, CaseTransfer
     from families.models import FamilyMember, Household
+    from imports.models import ImportRun
     from programs.models import MentorAssignment, MentorProfile, Opportunity
 
     kinds = {access.record_model(key): key for key in access.RECORD_RULES}
@@ -239,6 +243,7 @@ def _api_model_kinds() -> dict[type, str]:
             Organisation: "partner",
             User: "user",
             AssessmentTemplate: "template",
+            ImportRun: "import_run",
         }
     )
     return kinds
@@ -260,6 +265,8 @@ def _slug_values() -> dict[tuple[str, str], list[str]]:
         ("mentoring-assignment-action", "action"): sorted(ASSIGNMENT_STEPS),
         ("reports:export", "slug"): ["all", sorted(FIGURES)[0]],
         ("reports:export", "fmt"): ["csv", "xlsx"],
+        ("imports:template", "kind"): ["partners", "participants"],
+        ("imports:template", "fmt"): ["csv", "xlsx"],
     }
 
 

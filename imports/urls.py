@@ -1,0 +1,5 @@
+from django.urls import include, path
+
+from . import views
+
+urlpatterns = [path("", include((views.urlpatterns, views.app_name)))]
