@@ -31,3 +31,5 @@ MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="casemgmt-media-"))
 # row trigger); it still may not UPDATE or DELETE the append-only tables.
 DATABASE_APP_TRUNCATE = True
 AUDIT_HEAD_FILE = Path(tempfile.mkdtemp(prefix="casemgmt-audit-")) / "audit-heads.jsonl"
+WEBHOOK_ALLOW_PRIVATE_URLS = True  # the tests run local receivers on 127.0.0.1
+WEBHOOK_TIMEOUT_SECONDS = 3
