@@ -7,7 +7,10 @@ class CasemgmtConfig(AppConfig):
     verbose_name = "Case management"
 
     def ready(self) -> None:
-        from . import checks, dbroles  # noqa: F401  # checks registers the system checks
+        # checks registers the system checks; webhook_sources registers the core's webhook sources
+        from . import checks, dbroles, followups, webhook_sources, webhooks  # noqa: F401
+
+        followups.LISTENERS.append(webhooks.on_change)
 
         # Once per migrate (this app's signal), after every table exists: the owner grants the
         # application role its privileges, so a new table never waits for a manual step.

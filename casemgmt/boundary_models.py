@@ -90,6 +90,7 @@ class DisclosureLog(models.Model):
     class Channel(models.TextChoices):
         UI = "ui", _("Web page")
         API = "api", _("API")
+        WEBHOOK = "webhook", _("Webhook")
 
     at = models.DateTimeField(db_index=True)
     user = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
@@ -99,7 +100,7 @@ class DisclosureLog(models.Model):
     categories = ArrayField(models.CharField(max_length=16))
     basis = ArrayField(models.CharField(max_length=12))  # kinds, e.g. ["consent", "mandate"]
     basis_ids = ArrayField(models.CharField(max_length=24), default=list)  # "consent:12", "mandate:3"
-    channel = models.CharField(max_length=3, choices=Channel.choices)
+    channel = models.CharField(max_length=8, choices=Channel.choices)
     view = models.CharField(max_length=60)
     prev_hash = models.CharField(max_length=64, blank=True)
     row_hash = models.CharField(max_length=64, blank=True)

@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import Organisation, User
 
@@ -83,19 +84,32 @@ def authority_referral_submit(
     )
 
 
-def referral_status(referral: AuthorityReferral) -> str:
+REFERRAL_STATUS_LABELS = {
+    "received": gettext_lazy("Received"),
+    "screening": gettext_lazy("In screening"),
+    "accepted": gettext_lazy("Accepted into the programme"),
+    "declined": gettext_lazy("Declined"),
+    "referred_elsewhere": gettext_lazy("Referred elsewhere"),
+}
+
+
+def referral_status_code(referral: AuthorityReferral) -> str:
     """What the referring authority may know: received, in screening, accepted, declined, referred
     elsewhere. Nothing else of the case."""
     case = referral.case
     if case.eligibility == Eligibility.REFER_ELSEWHERE:
-        return _("Referred elsewhere")
+        return "referred_elsewhere"
     if case.eligibility == Eligibility.DECLINE or case.stage == Stage.DECLINED:
-        return _("Declined")
+        return "declined"
     if case.eligibility == Eligibility.ACCEPT:
-        return _("Accepted into the programme")
+        return "accepted"
     if case.stage == Stage.SCREENING:
-        return _("In screening")
-    return _("Received")
+        return "screening"
+    return "received"
+
+
+def referral_status(referral: AuthorityReferral) -> str:
+    return str(REFERRAL_STATUS_LABELS[referral_status_code(referral)])
 
 
 @transaction.atomic

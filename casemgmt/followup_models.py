@@ -110,6 +110,7 @@ class NotificationPurpose(models.TextChoices):
     DUE = "due", _("Due")
     ESCALATION = "escalation", _("Overdue: escalated")
     REPORT = "report", _("Monthly report")
+    SYSTEM = "system", _("System")
 
 
 class Notification(models.Model):

@@ -49,6 +49,8 @@ class Rule:
 
 
 RULES: dict[str, Rule] = {}
+# Other parts that hear every change (the webhooks, issue 14): listener(event, obj), in the transaction.
+LISTENERS: list[Callable[[str, object], None]] = []
 
 
 def register_rule(rule: Rule) -> Rule:
@@ -97,6 +99,8 @@ def changed(event: str, obj, *, by: User | None = None) -> None:
         rule_settings = settings_for(rule.key, case.organisation_id)
         if rule_settings.enabled:
             handler(obj, by, rule_settings)
+    for listener in LISTENERS:
+        listener(event, obj)
 
 
 def _settle_on_stage(case) -> None:

@@ -416,3 +416,4 @@ from .boundary_models import *  # noqa: E402,F403  the authority boundary (issue
 from .casefile import *  # noqa: E402,F403  the case-file models live in casefile.py
 from .dpo_models import *  # noqa: E402,F403  data-subject export and retention (issue 10)
 from .followup_models import *  # noqa: E402,F403  follow-ups and notifications (issue 9)
+from .webhook_models import *  # noqa: E402,F403  webhooks to partner systems (issue 14)

@@ -320,6 +320,12 @@ CELERY_BEAT_SCHEDULE: dict = {
     "list-retention-due": {"task": "casemgmt.tasks.list_retention_due", "schedule": 86400.0},
     # the disclosure chain's head, appended to AUDIT_HEAD_FILE outside the database
     "anchor-audit-head": {"task": "casemgmt.tasks.anchor_audit_head", "schedule": 86400.0},
+    # webhooks (issue 14): what is due by its next-attempt time; consents that expired, hourly
+    "deliver-webhooks": {
+        "task": "casemgmt.tasks.deliver_webhooks",
+        "schedule": float(os.environ.get("WEBHOOK_SWEEP_SECONDS", "30")),
+    },
+    "webhook-consent-expiries": {"task": "casemgmt.tasks.webhook_consent_expiries", "schedule": 3600.0},
     # the managers' monthly report (issue 12): on the 1st, for the month just ended; idempotent per manager
     "reports-monthly-summary": {
         "task": "reports.tasks.send_monthly_summaries",
@@ -338,6 +344,17 @@ DPO_ANOMALY_LOOKBACK_DAYS = int(os.environ.get("DPO_ANOMALY_LOOKBACK_DAYS", "30"
 DPO_OFFICE_HOURS = (8, 18)
 # Retention: each NGO sets its period (months after closure, default 24) on its reminder settings page,
 # rule "retention_review" (casemgmt/followups.py); `casemgmt.retention` reads it from there.
+
+# --- Webhooks to partner systems (issue 14) ---------------------------------------------
+# Deliveries are retried with exponential backoff (30 s doubling, capped at 6 h) up to the maximum,
+# and a subscription is paused after this many failed attempts in a row (the admins are told).
+WEBHOOK_BACKOFF_SECONDS = int(os.environ.get("WEBHOOK_BACKOFF_SECONDS", "30"))
+WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("WEBHOOK_MAX_ATTEMPTS", "10"))
+WEBHOOK_PAUSE_AFTER_FAILURES = int(os.environ.get("WEBHOOK_PAUSE_AFTER_FAILURES", "10"))
+WEBHOOK_TIMEOUT_SECONDS = int(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "10"))
+# Production refuses plain http and addresses inside private networks (SSRF); the demo allows both.
+WEBHOOK_ALLOW_PRIVATE_URLS = env_bool("WEBHOOK_ALLOW_PRIVATE_URLS", DEBUG)
+ADMINS = [("System administrator", a) for a in env_list("DJANGO_ADMIN_EMAILS")]
 
 # --- REST API -------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -407,6 +424,8 @@ SPECTACULAR_SETTINGS = {
 IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", "5000"))
 IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(5 * 1024 * 1024)))
 
+# The (default) model of API clients, named so other apps can point at it in migrations.
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
 OAUTH2_PROVIDER = {
     # Partner systems use client credentials only; everything else RFC 9700 warns about is off.
     "ACCESS_TOKEN_EXPIRE_SECONDS": 900,  # nosec B105 - a lifetime, not a secret

@@ -49,3 +49,20 @@ def anchor_audit_head() -> int | None:
     from . import disclosure_chain
 
     return disclosure_chain.anchor_head().last_id
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def deliver_webhooks(ids: list[int] | None = None) -> int:
+    """Given ids: those deliveries, once, right after their event committed. Without: the beat sweep of
+    everything due (retries by each row's next-attempt time)."""
+    from . import webhooks
+
+    return webhooks.deliver(ids)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def webhook_consent_expiries() -> int:
+    """Run by beat hourly: expired consents naming a subscriber become `consent.expired` deliveries."""
+    from . import webhooks
+
+    return webhooks.consent_expiries()

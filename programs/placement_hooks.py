@@ -321,3 +321,42 @@ def _pseudonymise_placements(case: Case) -> None:
 
 subject_export.register_section("placements", _export_placements)
 retention.register_pseudonymiser(_pseudonymise_placements)
+
+
+# --- Webhooks (issue 14): the partner hears of its own placements, first name and case code only -----
+
+
+def _placement_webhook(placement: Placement):
+    from casemgmt.webhook_models import WebhookEvent
+    from casemgmt.webhooks import Outgoing, has_subscribers
+
+    if not has_subscribers(WebhookEvent.PLACEMENT_STATUS_CHANGED, [placement.partner_id]):
+        return []
+    participant = placement.case.participant
+    return [
+        Outgoing(
+            event=WebhookEvent.PLACEMENT_STATUS_CHANGED,
+            organisation_id=placement.partner_id,
+            dedupe_key=f"placement:{placement.pk}:{placement.status}",
+            payload={
+                "placement_id": placement.pk,
+                "opportunity_id": placement.opportunity_id,
+                "status": placement.status,
+                "proposed_on": placement.proposed_on,
+                "accepted_on": placement.accepted_on,
+                "started_on": placement.started_on,
+                "ended_on": placement.ended_on,
+                "participant_first_name": participant.given_name_latin,
+                "case_code": participant.case_code,
+            },
+        )
+    ]
+
+
+def _register_webhooks() -> None:
+    from casemgmt import webhooks
+
+    webhooks.register_source([f"placement.{status}" for status in PlacementStatus.values], _placement_webhook)
+
+
+_register_webhooks()

@@ -257,6 +257,7 @@ def placement_propose(
             raise ValidationError(
                 {"opportunity": _("This participant is already placed with this opportunity.")}
             ) from error
+        followups.changed("placement.proposed", placement, by=by)
         return placement
 
 
