@@ -243,7 +243,9 @@ LOG_DIR = os.environ.get("CASEMGMT_LOG_DIR", "")
 # answers their session calls with a 403 problem. OAuth2 bearer tokens (/o/, partner systems) are not
 # staff sessions and are not concerned.
 TWO_FACTOR_REQUIRED = env_bool("DJANGO_TWO_FACTOR_REQUIRED", not DEBUG)
-TWO_FACTOR_PATCH_ADMIN = True  # the Django admin's login sends to the one login page (with 2FA)
+# the Django admin's login sends to the one login page and asks for a verified session (with 2FA);
+# where 2FA is off (demo mode) the admin takes the logged-in superuser as it is
+TWO_FACTOR_PATCH_ADMIN = TWO_FACTOR_REQUIRED
 TWO_FACTOR_LOGIN_TIMEOUT = 300  # seconds between the password step and the code step
 TWO_FACTOR_REMEMBER_COOKIE_AGE = None  # never "remember this browser": a code at every login
 OTP_TOTP_ISSUER = "Reintegration case management"

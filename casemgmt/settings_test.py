@@ -43,5 +43,6 @@ DATABASE_APP_TRUNCATE = True
 AUDIT_HEAD_FILE = Path(tempfile.mkdtemp(prefix="casemgmt-audit-")) / "audit-heads.jsonl"
 # Two-factor login is off for the suite (tests log in with force_login); the 2FA tests turn it on.
 TWO_FACTOR_REQUIRED = False
+TWO_FACTOR_PATCH_ADMIN = False
 WEBHOOK_ALLOW_PRIVATE_URLS = True  # the tests run local receivers on 127.0.0.1
 WEBHOOK_TIMEOUT_SECONDS = 3

@@ -16,6 +16,8 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation
 
+from .crypto import EncryptedTextField
+
 
 class WebhookEvent(models.TextChoices):
     PLACEMENT_STATUS_CHANGED = "placement.status_changed", _("Placement status changed")
@@ -36,7 +38,7 @@ class WebhookSubscription(models.Model):
     )
     url = models.URLField(_("URL"), max_length=500)
     events = ArrayField(models.CharField(max_length=32, choices=WebhookEvent.choices), verbose_name=_("events"))
-    secret = models.CharField(max_length=100, editable=False)
+    secret = EncryptedTextField(editable=False)  # needed in clear to sign: encrypted at rest (issue 11)
     is_active = models.BooleanField(_("active"), default=True)
     consecutive_failures = models.PositiveIntegerField(default=0, editable=False)
     paused_at = models.DateTimeField(_("paused at"), null=True, blank=True, editable=False)

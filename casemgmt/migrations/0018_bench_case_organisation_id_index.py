@@ -2,7 +2,7 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    dependencies = [("casemgmt", "0015_assessment_case_order_index")]
+    dependencies = [("casemgmt", "0016_field_encryption")]
 
     operations = [
         migrations.AddIndex(

@@ -205,6 +205,7 @@ def _start_beat(queue: str, broker: str, tmp_path: Path) -> subprocess.Popen:
         CELERY_RESULT_BACKEND=broker,
         CELERY_TASK_DEFAULT_QUEUE=queue,
         FOLLOW_UP_DELIVERY_SECONDS="1",
+        WEBHOOK_SWEEP_SECONDS="3600",  # this beat is about the follow-ups only
     )
     with open(tmp_path / "beat.log", "ab") as log:
         return subprocess.Popen(

@@ -76,7 +76,7 @@ def test_json_answers_carry_the_headers(caseworker, case):
         _assert_common(response)
 
 
-def test_an_anonymous_api_error_and_a_404_page_carry_them_too(client):
+def test_an_anonymous_api_error_and_a_404_page_carry_them_too(client, db):  # db: the login page keeps a session
     _assert_common(client.get("/api/v1/cases/"))  # 401/403 problem details
     _assert_common(client.get("/accounts/login/?next=/nowhere/"))
 
