@@ -12,7 +12,7 @@ import casemgmt.crypto
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0004_api_clients"),
+        ("accounts", "0003_sessions_staffsession"),
         ("casemgmt", "0018_bench_case_organisation_id_index"),
         migrations.swappable_dependency(settings.OAUTH2_PROVIDER_APPLICATION_MODEL),
     ]
