@@ -231,10 +231,14 @@ DPO_OFFICE_HOURS = (8, 18)
 # --- REST API -------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "oauth2_provider.contrib.rest_framework.OAuth2Authentication",
+        "casemgmt.api.clients.ClientAuthentication",  # bearer tokens of partner clients (issue 13)
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "casemgmt.api.clients.ClientScopes",  # a partner client reaches only views that declare its scopes
+    ],
+    "DEFAULT_THROTTLE_CLASSES": ["casemgmt.api.clients.ClientRateThrottle"],
     "DEFAULT_PAGINATION_CLASS": "casemgmt.api.pagination.CursorPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -319,6 +323,21 @@ OAUTH2_PROVIDER = {
         "reports:read": "Read suppressed aggregate reports",
     },
 }
+
+# --- Partner API clients (issue 13) ---
+# A partner system is an `accounts.ApiClient`: an OAuth2 application (client credentials only, see
+# casemgmt/api/clients.py) acting as one organisation, with allowed scopes and a rate limit per minute.
+OAUTH2_PROVIDER["OAUTH2_VALIDATOR_CLASS"] = "casemgmt.api.clients.ClientValidator"
+OAUTH2_PROVIDER["DEFAULT_SCOPES"] = []  # a token request without `scope` gets the client's allowed scopes
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
+# The per-client request counters live in this cache: Redis in production (shared by every web node),
+# local memory when REDIS_CACHE_URL is unset (tests, a single demo process).
+REDIS_CACHE_URL = os.environ.get("REDIS_CACHE_URL", "")
+if REDIS_CACHE_URL:
+    CACHES["api-rate"] = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_CACHE_URL}
+else:
+    CACHES["api-rate"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "api-rate"}
+API_RATE_CACHE = "api-rate"
 
 LOGGING = {
     "version": 1,
