@@ -16,21 +16,21 @@ DEMO_CLIENTS = [
         "Regional Probation Office",
         "Probation case system (demo)",
         "demo-probation-office",
-        "demo-secret-probation-office-2026",  # nosec B105 - demo mode only
+        "demo-secret-probation-office-2026",
         ["cases:read-shared", "legal-events:write", "referrals:write"],
     ),
     (
         "Strait Logistics",
         "Strait Logistics HR (demo)",
         "demo-strait-logistics",
-        "demo-secret-strait-logistics-2026",  # nosec B105 - demo mode only
+        "demo-secret-strait-logistics-2026",
         ["placements:read", "placements:write", "opportunities:write"],
     ),
     (
         "Reintegration Fund",
         "Reintegration Fund statistics (demo)",
         "demo-reintegration-fund",
-        "demo-secret-reintegration-fund-2026",  # nosec B105 - demo mode only
+        "demo-secret-reintegration-fund-2026",
         ["reports:read"],
     ),
 ]

@@ -274,6 +274,8 @@ SPECTACULAR_SETTINGS = {
         "PlaceTypeEnum": "programs.models.mentoring.PlaceType.choices",
         "MentoringTopicEnum": "programs.models.mentoring.Topic.choices",
         "PlacementStatusEnum": "programs.models.placements.PlacementStatus.choices",
+        "OpportunityKindEnum": "programs.models.placements.OpportunityKind.choices",
+        "PartnerPlacementMoveEnum": "programs.api.partner.PARTNER_MOVE_CHOICES",
         "LanguagesEnum": "casemgmt.models.LANGUAGES",
         "FamilyRelationEnum": "families.models.Relation.choices",
         "FamilyVulnerabilityEnum": "families.models.Vulnerability.choices",

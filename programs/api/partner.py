@@ -35,8 +35,11 @@ PARTNER_MOVES = (
 )
 
 
+PARTNER_MOVE_CHOICES = [(s.value, s.label) for s in PARTNER_MOVES]  # named in the API schema
+
+
 class PartnerMoveSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=[(s.value, s.label) for s in PARTNER_MOVES])
+    status = serializers.ChoiceField(choices=PARTNER_MOVE_CHOICES)
     on = serializers.DateField()
     reason = serializers.CharField(required=False, allow_blank=True, max_length=2000)
 
