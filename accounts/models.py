@@ -147,3 +147,56 @@ class StaffSession(AbstractBaseSession):
         from .sessions import SessionStore
 
         return SessionStore
+
+
+# --- Partner API clients (issue 13) ---------------------------------------------------------------
+
+PARTNER_SCOPES: dict[str, tuple[str, ...]] = {
+    # Which scopes a client of each kind of organisation may be given at all (the admin form checks).
+    Organisation.Kind.AUTHORITY: ("cases:read-shared", "legal-events:write", "referrals:write"),
+    Organisation.Kind.EMPLOYER: ("placements:read", "placements:write", "opportunities:write"),
+    Organisation.Kind.TRAINING_PROVIDER: ("placements:read", "placements:write", "opportunities:write"),
+    Organisation.Kind.FUNDER: ("reports:read",),
+}
+DEFAULT_RATE_LIMIT_PER_MINUTE = 120
+
+
+class ApiClient(models.Model):
+    """A partner system: an OAuth2 application (client credentials only) acting as one organisation.
+
+    The application's `user` is a service account with no membership (so no staff role and no case
+    access); writes record it as their author. Registered by the system administrator in the admin."""
+
+    application = models.OneToOneField(
+        "oauth2_provider.Application",
+        verbose_name=_("OAuth2 application"),
+        on_delete=models.CASCADE,
+        related_name="api_client",
+    )
+    organisation = models.ForeignKey(
+        Organisation, verbose_name=_("organisation"), on_delete=models.PROTECT, related_name="api_clients"
+    )
+    allowed_scopes = models.CharField(
+        _("allowed scopes"), max_length=500, help_text=_("Space-separated, e.g. 'cases:read-shared legal-events:write'")
+    )
+    rate_limit_per_minute = models.PositiveIntegerField(_("requests per minute"), default=DEFAULT_RATE_LIMIT_PER_MINUTE)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("API client")
+        verbose_name_plural = _("API clients")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(rate_limit_per_minute__gte=1), name="api_client_rate_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.application.name} ({self.organisation})"
+
+    @property
+    def scopes(self) -> frozenset[str]:
+        return frozenset(self.allowed_scopes.split())
+
+    @property
+    def client_id(self) -> str:
+        return self.application.client_id

@@ -89,3 +89,70 @@ def user_sessions_end(*, user: User) -> int:
 
     deleted, _ = StaffSession.objects.filter(user=user).delete()
     return deleted
+
+
+# --- Partner API clients (issue 13) ---------------------------------------------------------------
+
+
+def validate_client_scopes(organisation, scopes) -> list[str]:
+    """The scopes a client of this organisation may hold (its kind decides); refuses any other."""
+    from .models import PARTNER_SCOPES
+
+    allowed = PARTNER_SCOPES.get(organisation.kind)
+    if not allowed:
+        raise ValidationError(
+            {"organisation": _("Only authorities, employers, training providers and funders have API clients.")}
+        )
+    wrong = sorted(set(scopes) - set(allowed))
+    if wrong or not scopes:
+        raise ValidationError(
+            {
+                "allowed_scopes": _("A %(kind)s client may hold: %(allowed)s.")
+                % {"kind": organisation.get_kind_display(), "allowed": ", ".join(allowed)}
+            }
+        )
+    return [s for s in allowed if s in scopes]
+
+
+@transaction.atomic
+def api_client_register(
+    *,
+    name: str,
+    organisation,
+    scopes,
+    rate_limit_per_minute: int | None = None,
+    client_id: str | None = None,
+    client_secret: str | None = None,
+):
+    """Register a partner system: a confidential OAuth2 application (client credentials only) with a
+    service account of its own (no membership, unusable password) and the ApiClient row.
+
+    Returns (api_client, plain secret): the secret is stored hashed and can be shown only now."""
+    from oauth2_provider.generators import generate_client_id, generate_client_secret
+    from oauth2_provider.models import Application
+
+    from .models import DEFAULT_RATE_LIMIT_PER_MINUTE, ApiClient
+
+    chosen = validate_client_scopes(organisation, scopes)
+    client_id = client_id or generate_client_id()
+    secret = client_secret or generate_client_secret()
+    service_user = User(username=f"api-client-{client_id[:40]}", first_name=name[:150])
+    service_user.set_unusable_password()
+    service_user.save()
+    application = Application.objects.create(
+        name=name,
+        client_id=client_id,
+        client_secret=secret,
+        client_type=Application.CLIENT_CONFIDENTIAL,
+        authorization_grant_type=Application.GRANT_CLIENT_CREDENTIALS,
+        user=service_user,
+        redirect_uris="",
+        skip_authorization=False,
+    )
+    api_client = ApiClient.objects.create(
+        application=application,
+        organisation=organisation,
+        allowed_scopes=" ".join(chosen),
+        rate_limit_per_minute=rate_limit_per_minute or DEFAULT_RATE_LIMIT_PER_MINUTE,
+    )
+    return api_client, secret

@@ -38,7 +38,14 @@ def _categories(values, field: str = "categories") -> list[str]:
 @transaction.atomic
 def authority_legal_event(*, case: Case, by: User, data: dict[str, Any]) -> LegalEvent:
     """An authority records a legal event on a case it shares with `legal status` granted."""
-    shared = access.shared_cases_for(by).filter(pk=case.pk).first()
+    return legal_event_on_shared_case(access.shared_cases_for(by), case=case, by=by, data=data)
+
+
+@transaction.atomic
+def legal_event_on_shared_case(shared_cases, *, case: Case, by: User, data: dict[str, Any]) -> LegalEvent:
+    """The legal event of an authority (its liaison, or its partner client's service account as `by`),
+    on a case of `shared_cases` (the authority's shared view) with `legal status` granted."""
+    shared = shared_cases.filter(pk=case.pk).first()
     if shared is None or not access.can_record_legal_events_as_authority(by, shared):
         raise PermissionDenied
     with pghistory.context(user=by.pk):
@@ -66,6 +73,29 @@ def authority_referral_submit(
     """A new person referred by an authority: the case opens in the NGO's intake queue (no lead yet)."""
     if not access.is_authority(by):
         raise PermissionDenied
+    return referral_from_authority(
+        authority=by.membership.organisation,
+        by=by,
+        organisation=organisation,
+        participant=participant,
+        reason=reason,
+        reference=reference,
+    )
+
+
+@transaction.atomic
+def referral_from_authority(
+    *,
+    authority: Organisation,
+    by: User,
+    organisation: Organisation,
+    participant: dict[str, Any],
+    reason: str,
+    reference: str = "",
+) -> AuthorityReferral:
+    """The referral of `authority` (its liaison, or its partner client's service account as `by`)."""
+    if authority.kind != Organisation.Kind.AUTHORITY or not authority.is_active:
+        raise PermissionDenied
     if organisation.kind != Organisation.Kind.NGO or not organisation.is_active:
         raise ValidationError({"organisation": [_("Choose a programme (NGO).")]})
     if not reason.strip():
@@ -76,12 +106,10 @@ def authority_referral_submit(
         participant=participant,
         referral_source=ReferralSource.AUTHORITY,
         referral_date=timezone.localdate(),
-        referring_organisation=by.membership.organisation,
+        referring_organisation=authority,
         referral_reason=reason,
     )
-    return AuthorityReferral.objects.create(
-        case=case, authority=by.membership.organisation, submitted_by=by, reference=reference
-    )
+    return AuthorityReferral.objects.create(case=case, authority=authority, submitted_by=by, reference=reference)
 
 
 REFERRAL_STATUS_LABELS = {

@@ -361,11 +361,15 @@ ADMINS = [("System administrator", a) for a in env_list("DJANGO_ADMIN_EMAILS")]
 # --- REST API -------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "oauth2_provider.contrib.rest_framework.OAuth2Authentication",
+        "casemgmt.api.clients.ClientAuthentication",  # bearer tokens of partner clients (issue 13)
         # the staff UI's session, refused (403 problem) while two-factor verification is missing
         "accounts.authentication.VerifiedSessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "casemgmt.api.clients.ClientScopes",  # a partner client reaches only views that declare its scopes
+    ],
+    "DEFAULT_THROTTLE_CLASSES": ["casemgmt.api.clients.ClientRateThrottle"],
     "DEFAULT_PAGINATION_CLASS": "casemgmt.api.pagination.CursorPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -401,6 +405,8 @@ SPECTACULAR_SETTINGS = {
         "PlaceTypeEnum": "programs.models.mentoring.PlaceType.choices",
         "MentoringTopicEnum": "programs.models.mentoring.Topic.choices",
         "PlacementStatusEnum": "programs.models.placements.PlacementStatus.choices",
+        "OpportunityKindEnum": "programs.models.placements.OpportunityKind.choices",
+        "PartnerPlacementMoveEnum": "programs.api.partner.PARTNER_MOVE_CHOICES",
         "LanguagesEnum": "casemgmt.models.LANGUAGES",
         "FamilyRelationEnum": "families.models.Relation.choices",
         "FamilyVulnerabilityEnum": "families.models.Vulnerability.choices",
@@ -426,8 +432,6 @@ SPECTACULAR_SETTINGS = {
 IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", "5000"))
 IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(5 * 1024 * 1024)))
 
-# The (default) model of API clients, named so other apps can point at it in migrations.
-OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
 OAUTH2_PROVIDER = {
     # Partner systems use client credentials only; everything else RFC 9700 warns about is off.
     "ACCESS_TOKEN_EXPIRE_SECONDS": 900,  # nosec B105 - a lifetime, not a secret
@@ -464,6 +468,21 @@ OAUTH2_PROVIDER = {
 # case codes only. Django's own default handlers (console when DEBUG, mail_admins with the request's
 # POST data) are replaced: `django` and `django.server` log through ours.
 _LOG_HANDLER = {"formatter": "plain", "filters": ["personal_data"]}
+# --- Partner API clients (issue 13) ---
+# A partner system is an `accounts.ApiClient`: an OAuth2 application (client credentials only, see
+# casemgmt/api/clients.py) acting as one organisation, with allowed scopes and a rate limit per minute.
+OAUTH2_PROVIDER["OAUTH2_VALIDATOR_CLASS"] = "casemgmt.api.clients.ClientValidator"
+OAUTH2_PROVIDER["DEFAULT_SCOPES"] = []  # a token request without `scope` gets the client's allowed scopes
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
+# The per-client request counters live in this cache: Redis in production (shared by every web node),
+# local memory when REDIS_CACHE_URL is unset (tests, a single demo process).
+REDIS_CACHE_URL = os.environ.get("REDIS_CACHE_URL", "")
+if REDIS_CACHE_URL:
+    CACHES["api-rate"] = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_CACHE_URL}
+else:
+    CACHES["api-rate"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "api-rate"}
+API_RATE_CACHE = "api-rate"
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -286,6 +286,15 @@ def read_cases(
 
 def read_for_user(request, cases: list[Case], *, view: str, detail: bool) -> list[dict]:
     channel = "api" if request.path.startswith("/api/") else "ui"
+    if getattr(request.user, "is_api_client", False):  # a partner system (issue 13): logged with its client id
+        return read_cases(
+            cases,
+            organisation_id=request.user.organisation_id,
+            channel="api",
+            view=view,
+            detail=detail,
+            client_id=request.user.client_id,
+        )
     return read_cases(
         cases,
         organisation_id=request.user.membership.organisation_id,

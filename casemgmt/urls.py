@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
+from oauth2_provider import views as oauth2_views
 
 from accounts.middleware import two_factor_exempt
 from accounts.views import LoginView
@@ -35,6 +36,19 @@ urlpatterns = [
     path("api/v1/", include("reports.api_urls")),
     path("api/v1/", include("imports.api_urls")),
     path("admin/", admin.site.urls),
+    # Partner clients (issue 13): client credentials only; no authorization, device or application pages.
+    path(
+        "o/",
+        include(
+            (
+                [
+                    path("token/", oauth2_views.TokenView.as_view(), name="token"),
+                    path("revoke_token/", oauth2_views.RevokeTokenView.as_view(), name="revoke-token"),
+                ],
+                "oauth2_provider",
+            )
+        ),
+    ),
 ]
 
 handler400 = "casemgmt.views.bad_request"

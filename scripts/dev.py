@@ -133,7 +133,8 @@ def run() -> int:
             "    caseworker, colleague, counsellor, placement, manager, auditor, admin\n"
             "      (Northern Reintegration Centre)\n"
             "    caseworker2 (Atlantic Family Support Association)\n"
-            "    mentor, supervisor (Council of Scholars North)   authority (Regional Probation Office)\n",
+            "    mentor, supervisor (Council of Scholars North)   authority (Regional Probation Office)\n"
+            "  Demo API clients: printed by seed_demo above (client id and secret; token at /o/token/)\n",
             flush=True,
         )
         while all(child.poll() is None for child in children):

@@ -68,7 +68,9 @@ EXEMPT_NAMES = {
     "api-schema": "OpenAPI schema (no case data; requires authentication, tested in tests/api)",
     "api-docs": "Swagger UI (no case data)",
 }
-EXEMPT_PREFIXES = ("admin/", "static/", "media/")
+# o/: the OAuth2 token and revocation endpoints authenticate partner clients, never a session (tested in
+# tests/api/test_partner_clients.py).
+EXEMPT_PREFIXES = ("admin/", "static/", "media/", "o/")
 
 
 @dataclass(frozen=True)
@@ -394,6 +396,9 @@ READERS: dict[str, frozenset[str]] = {
 LIST_READERS = {"goal": EVERY_RELATION, "legal_event": READERS["legal_event"] | {PO}}
 SHARED_PREFIXES = ("shared-case", "api-shared-case")
 SHARED_REACH = {"authority": {MANDATE, CONSENT}}  # a current basis; nobody else has a shared view
+# Endpoints of employers' and training providers' API clients (issue 13; scope matrix and the clients'
+# own tests in tests/api/test_partner_clients.py).
+PARTNER_CLIENT_PREFIXES = ("api-partner-placement", "api-partner-opportunity")
 
 
 def reaches(check: Check, role: str, case_kind: str) -> bool:
@@ -403,6 +408,8 @@ def reaches(check: Check, role: str, case_kind: str) -> bool:
         return False
     if name.startswith(SHARED_PREFIXES):
         return case_kind in SHARED_REACH.get(role, ())
+    if name.startswith(PARTNER_CLIENT_PREFIXES):  # partner clients only: 404 to every staff user
+        return False
     if name.startswith("api-referral-"):  # the intake: referral and screening stages
         return case_kind == INTAKE and CASE_ROLE[case_kind].get(role) in (LEAD, CW, MG)
     if kind == "transfer":  # the managers of the sending and receiving organisations
@@ -478,6 +485,16 @@ NO_SMOKE = {
     "reports:cases": "a drill-down needs its figure and key (role-tested in tests/reports)",
     "reports:export[all][csv]": "every table exists as XLSX only (404 by design)",
     "two_factor:qr": "the QR image exists only during enrolment (tests/security/test_two_factor.py)",
+    **dict.fromkeys(
+        (
+            "api-partner-placement-list",
+            "api-partner-placement-detail",
+            "api-partner-placement-move",
+            "api-partner-opportunity-list",
+            "api-partner-opportunity-detail",
+        ),
+        "a partner client's endpoint: 404 to every staff user (clients: tests/api/test_partner_clients.py)",
+    ),
 }
 
 # --- 4. The world and the clients ------------------------------------------------------------------------

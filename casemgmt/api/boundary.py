@@ -23,6 +23,8 @@ from casemgmt.boundary_models import AuthorityReferral, ExceptionalDisclosure, I
 from casemgmt.casefile import LegalEvent
 from casemgmt.models import Case, LegalStatus, Stage
 
+from . import clients
+
 # --- Shared cases -----------------------------------------------------------------------------------
 
 
@@ -86,11 +88,17 @@ class SharedCaseViewSet(viewsets.GenericViewSet):
     serializer_class = SharedCaseSerializer
     queryset = Case.objects.none()
     lookup_value_regex = r"\d+"
+    # Partner clients (issue 13): an authority's client sees what its liaisons see.
+    required_scopes = {
+        "list": ["cases:read-shared"],
+        "retrieve": ["cases:read-shared"],
+        "legal_events": ["legal-events:write"],
+    }
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Case.objects.none()
-        return access.shared_cases_for(self.request.user).select_related("participant__city")
+        return clients.shared_cases(self.request.user).select_related("participant__city")
 
     def list(self, request):
         page = self.paginate_queryset(self.get_queryset())
@@ -110,7 +118,13 @@ class SharedCaseViewSet(viewsets.GenericViewSet):
             raise NotFound
         body = AuthorityLegalEventSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        event = boundary_services.authority_legal_event(case=case, by=request.user, data=body.validated_data)
+        principal = clients.client_of_kind(request.user, clients.AUTHORITY)
+        if principal is not None:
+            event = boundary_services.legal_event_on_shared_case(
+                clients.shared_cases(principal), case=case, by=principal.service_user, data=body.validated_data
+            )
+        else:
+            event = boundary_services.authority_legal_event(case=case, by=request.user, data=body.validated_data)
         data = {"id": event.pk, "kind": event.kind, "date": event.date, "description": event.description}
         return Response(SharedLegalEventSerializer(data).data, status=status.HTTP_201_CREATED)
 
@@ -173,21 +187,36 @@ class AuthorityReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     serializer_class = AuthorityReferralSerializer
     queryset = AuthorityReferral.objects.none()
     lookup_value_regex = r"\d+"
+    required_scopes = {"list": ["referrals:write"], "retrieve": ["referrals:write"], "create": ["referrals:write"]}
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return AuthorityReferral.objects.none()
-        return access.authority_referrals_visible_to(self.request.user).select_related(
-            "case__participant", "case__organisation"
-        )
+        principal = clients.client_of_kind(self.request.user, clients.AUTHORITY)
+        if principal is not None:
+            rows = AuthorityReferral.objects.filter(authority_id=principal.organisation_id)
+        else:
+            rows = access.authority_referrals_visible_to(self.request.user)
+        return rows.select_related("case__participant", "case__organisation")
 
     def create(self, request):
-        if not access.is_authority(request.user):
+        principal = clients.client_of_kind(request.user, clients.AUTHORITY)
+        if principal is None and not access.is_authority(request.user):
             raise NotFound
         body = AuthorityReferralSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
         participant = {k: data[k] for k in PARTICIPANT_KEYS if data.get(k) not in (None, "")}
+        if principal is not None:
+            referral = boundary_services.referral_from_authority(
+                authority=principal.organisation,
+                by=principal.service_user,
+                organisation=data["organisation"],
+                participant=participant,
+                reason=data["reason"],
+                reference=data.get("reference", ""),
+            )
+            return Response(AuthorityReferralSerializer(referral).data, status=status.HTTP_201_CREATED)
         referral = boundary_services.authority_referral_submit(
             by=request.user,
             organisation=data["organisation"],

@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from accounts.models import City, Membership, Organisation, Role, User
-from casemgmt import boundary_demo, demo  # noqa: F401  boundary_demo registers its seeder
+from casemgmt import boundary_demo, client_demo, demo  # noqa: F401  boundary_demo registers its seeder
 from casemgmt.demo import seed_cases
 
 CITIES = [
@@ -71,7 +71,11 @@ class Command(BaseCommand):
                 seed()
             demo.seed_follow_ups()
             demo.seed_data_subject()
+            api_clients = client_demo.seed_demo_clients()
         self.stdout.write(self.style.SUCCESS(f"Demo data ready ({created} new users, {cases} new cases)."))
+        self.stdout.write("Demo API clients (POST /o/token/ with grant_type=client_credentials, HTTP Basic id:secret):")
+        for organisation, client_id, secret, scopes in api_clients:
+            self.stdout.write(f"  {organisation}: client id {client_id}  client secret {secret}  scopes {scopes}")
 
 
 def seed_reference_data() -> None:
