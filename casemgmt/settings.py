@@ -212,6 +212,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     # the disclosure chain's head, appended to AUDIT_HEAD_FILE outside the database
     "anchor-audit-head": {"task": "casemgmt.tasks.anchor_audit_head", "schedule": 86400.0},
     # the managers' monthly report (issue 12): on the 1st, for the month just ended; idempotent per manager
+    # Idempotency-Key rows past their time to live (issue 13); reads ignore them already
+    "purge-idempotency-keys": {"task": "casemgmt.tasks.purge_idempotency_keys", "schedule": 3600.0},
     "reports-monthly-summary": {
         "task": "reports.tasks.send_monthly_summaries",
         "schedule": crontab(day_of_month="1", hour="6", minute="0"),
@@ -229,6 +231,8 @@ DPO_OFFICE_HOURS = (8, 18)
 # rule "retention_review" (casemgmt/followups.py); `casemgmt.retention` reads it from there.
 
 # --- REST API -------------------------------------------------------------------
+# How long a POST's Idempotency-Key is remembered (its first answer replayed), in hours.
+IDEMPOTENCY_KEY_TTL_HOURS = int(os.environ.get("IDEMPOTENCY_KEY_TTL_HOURS", "24"))
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "oauth2_provider.contrib.rest_framework.OAuth2Authentication",

@@ -49,3 +49,10 @@ def anchor_audit_head() -> int | None:
     from . import disclosure_chain
 
     return disclosure_chain.anchor_head().last_id
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def purge_idempotency_keys() -> int:
+    from .api import idempotency
+
+    return idempotency.purge_expired()

@@ -14,11 +14,14 @@ from rest_framework.views import APIView
 
 from accounts.models import Role
 from casemgmt import access
+from casemgmt.api.conditional import SafeWritesMixin
 
 from . import funder
 
 
-class ReportSummaryView(APIView):
+class ReportSummaryView(SafeWritesMixin, APIView):
+    etag_from_content = True
+
     @extend_schema(
         operation_id="reports_summary",
         parameters=[

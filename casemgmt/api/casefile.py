@@ -31,6 +31,8 @@ from casemgmt.casefile_services import WRITABLE_FIELDS
 from casemgmt.models import Case, Eligibility, Stage
 from casemgmt.reads import file_response, log_read, log_reads
 
+from .conditional import SafeWritesMixin
+
 CASE_FILTER = [OpenApiParameter("case", int, description="Only rows of this case")]
 
 
@@ -90,7 +92,7 @@ def _scoped_fields(self):
     return fields
 
 
-class RecordViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class RecordViewSet(SafeWritesMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Rows of one kind of the case file, filtered in SQL by the access policy (`?case=` narrows)."""
 
     key: str = ""
@@ -206,13 +208,15 @@ class ScreeningSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000)
 
 
-class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class ReferralViewSet(SafeWritesMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """The intake: cases in referral or screening that the caller may see with their referral data.
 
     New referrals are created with POST /api/v1/cases/."""
 
     serializer_class = ReferralSerializer
     queryset = Case.objects.none()
+    etag_related = ("participant",)  # the same case as /cases/{id}/, the same tag
+    conditional_actions = frozenset({"screen"})
     lookup_value_regex = r"\d+"
 
     def get_queryset(self):
@@ -263,7 +267,7 @@ class TemplateSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "description", "is_active", "domains"]
 
 
-class AssessmentTemplateViewSet(viewsets.ReadOnlyModelViewSet):
+class AssessmentTemplateViewSet(SafeWritesMixin, viewsets.ReadOnlyModelViewSet):
     """Assessment instruments (configuration, no case data): readable by staff who assess."""
 
     serializer_class = TemplateSerializer
@@ -307,7 +311,7 @@ class AssessmentSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "case", "risk_band", "risk_score", "needs_profile", "recorded_by", "created_at"]
 
 
-class AssessmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class AssessmentViewSet(SafeWritesMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Structured assessments; the band and needs profile are derived, never sent."""
 
     serializer_class = AssessmentSerializer
@@ -370,7 +374,7 @@ class AttachmentSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "case", "original_name", "content_type", "size", "recorded_by", "created_at"]
 
 
-class AttachmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class AttachmentViewSet(SafeWritesMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Files on a case or on one of its records; readable as the record they belong to."""
 
     serializer_class = AttachmentSerializer
@@ -463,13 +467,14 @@ class OutcomeRecordSerializer(serializers.Serializer):
     notes = serializers.CharField(required=False, allow_blank=True)
 
 
-class OutcomeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class OutcomeViewSet(SafeWritesMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """The exit snapshot and the post-exit follow-ups (6, 12, 24 months) of the cases visible to the caller.
 
     Placement officers on the team read the employment field only."""
 
     serializer_class = OutcomeSerializer
     queryset = Outcome.objects.none()
+    conditional_actions = frozenset({"record"})
     lookup_value_regex = r"\d+"
 
     def get_queryset(self):

@@ -26,6 +26,8 @@ from casemgmt.models import (
 )
 from casemgmt.reads import log_read
 
+from .conditional import SafeWritesMixin
+
 # API fields per field group: the model fields of the policy, plus the lead's contact with the code.
 # `id`, `participant_id`, `organisation` and `updated_at` are always there.
 API_GROUP_FIELDS: dict[str, tuple[str, ...]] = {
@@ -241,12 +243,13 @@ class DecisionSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000, required=False, allow_blank=True)
 
 
-class TransferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class TransferViewSet(SafeWritesMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Transfers the caller's organisation sent or received (managers). The receiver sees the case code
     only until it accepts."""
 
     serializer_class = TransferSerializer
     queryset = CaseTransfer.objects.none()
+    conditional_actions = frozenset({"accept", "refuse"})
     lookup_value_regex = r"\d+"
 
     def get_queryset(self):
@@ -319,8 +322,14 @@ FILTER_PARAMETERS = [
 ]
 
 
-class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
+class CaseViewSet(
+    SafeWritesMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+):
     """Cases visible to the caller. Field sets follow the caller's role on each case."""
+
+    etag_related = ("participant",)
+    conditional_actions = frozenset({"transition", "reopen", "exit", "close"})
+    unconditional_actions = frozenset({"team_remove"})  # a team row has no representation (no ETag) of its own
 
     serializer_class = CaseSerializer
     queryset = Case.objects.none()  # typed path parameters for the schema; rows come from get_queryset
@@ -539,11 +548,12 @@ class ParticipantSerializer(CaseSerializer):
         return {k: v for k, v in data.items() if k in {"id", "case_id", *PARTICIPANT_FIELDS}}
 
 
-class ParticipantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class ParticipantViewSet(SafeWritesMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Participants of the cases visible to the caller; edits go through PATCH /cases/{id}/."""
 
     lookup_value_regex = r"\d+"
     serializer_class = ParticipantSerializer
+    etag_from_content = True  # its `pk` names a participant, its rows are cases: the tag of what is shown
     queryset = Case.objects.none()
 
     def get_queryset(self):
