@@ -242,7 +242,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "casemgmt.api.pagination.CursorPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "casemgmt.api.schema.ContractSchema",
     "EXCEPTION_HANDLER": "casemgmt.api.problems.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_VERSIONING_CLASS": None,
@@ -262,6 +262,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # issue 13: every body and 2xx answer has an example (casemgmt/api/schema.py)
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "casemgmt.api.schema.add_examples"],
     "ENUM_NAME_OVERRIDES": {
         "StageEnum": "casemgmt.models.Stage.choices",
         "EligibilityEnum": "casemgmt.models.Eligibility.choices",
