@@ -484,7 +484,7 @@ class CounsellingSessionSerializer(serializers.ModelSerializer):
     """What caseworkers and managers read: no confidential notes; attendees the caller may read."""
 
     attendees = serializers.SerializerMethodField()
-    group_title = serializers.CharField(source="group_session.title", read_only=True, default=None)
+    group_title = serializers.CharField(source="group_session.title", read_only=True, default=None, allow_null=True)
 
     class Meta:
         model = CounsellingSession

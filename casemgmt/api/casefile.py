@@ -8,6 +8,7 @@ import re
 from django.db.models import Q
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, parsers, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -173,7 +174,8 @@ class GoalProgressSerializer(serializers.ModelSerializer):
 
 
 class GoalViewSet(record_viewset("goal")):
-    @extend_schema(request=GoalProgressSerializer, responses=GoalProgressSerializer(many=True))
+    @extend_schema(methods=["GET"], responses=GoalProgressSerializer(many=True))
+    @extend_schema(methods=["POST"], request=GoalProgressSerializer, responses={201: GoalProgressSerializer})
     @action(detail=True, methods=["get", "post"], pagination_class=None)
     def progress(self, request, pk=None):
         """Dated progress updates of a goal."""
@@ -417,7 +419,8 @@ class AttachmentViewSet(SafeWritesMixin, mixins.ListModelMixin, mixins.RetrieveM
         )
         return Response(self.get_serializer(attachment).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(responses={(200, "application/octet-stream"): bytes})
+    # the file as uploaded: its own content type (PDF, image, ...), hence any media type
+    @extend_schema(responses={(200, "*/*"): OpenApiTypes.BINARY})
     @action(detail=True, methods=["get"])
     def download(self, request, pk=None):
         return file_response(request, self.get_object(), view="api-attachment-download")

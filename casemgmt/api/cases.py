@@ -192,6 +192,14 @@ class TimelineEventSerializer(serializers.Serializer):
     detail = serializers.CharField()
 
 
+class TimelinePageSerializer(serializers.Serializer):
+    """One page of the timeline (page numbers, not cursors: the events come from several tables)."""
+
+    results = TimelineEventSerializer(many=True)
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+
+
 class TransferRequestSerializer(serializers.Serializer):
     to_organisation = serializers.PrimaryKeyRelatedField(queryset=Organisation.objects.filter(kind="ngo"))
     consent = serializers.IntegerField(min_value=1)
@@ -445,7 +453,7 @@ class CaseViewSet(
         """Close an exited case (after its follow-ups, or earlier by a manager); it becomes read-only."""
         return self._stage_action(request, ReopenSerializer, casefile_services.case_close)
 
-    @extend_schema(request=TransferRequestSerializer, responses=TransferSerializer)
+    @extend_schema(request=TransferRequestSerializer, responses={201: TransferSerializer})
     @action(detail=True, methods=["post"])
     def transfer(self, request, pk=None):
         """Ask another NGO to take the case over (lead or manager), with the participant's consent."""
@@ -472,7 +480,7 @@ class CaseViewSet(
 
     @extend_schema(
         parameters=[OpenApiParameter("page", int, description="Page number, newest first")],
-        responses=TimelineEventSerializer(many=True),
+        responses=TimelinePageSerializer,
     )
     @action(detail=True, methods=["get"], pagination_class=None)
     def timeline(self, request, pk=None):
@@ -494,7 +502,7 @@ class CaseViewSet(
         )
 
     @extend_schema(responses=TeamMemberSerializer(many=True), methods=["GET"])
-    @extend_schema(request=TeamMemberSerializer, responses=TeamMemberSerializer, methods=["POST"])
+    @extend_schema(request=TeamMemberSerializer, responses={201: TeamMemberSerializer}, methods=["POST"])
     @action(detail=True, methods=["get", "post"], pagination_class=None)
     def team(self, request, pk=None):
         """The case team; the lead or a manager adds members."""
@@ -541,6 +549,11 @@ class ParticipantSerializer(CaseSerializer):
 
     id = serializers.IntegerField(source="participant_id", read_only=True)
     case_id = serializers.IntegerField(source="pk", read_only=True)
+
+    def get_fields(self):
+        # only the participant's fields: the schema and the answer list the same keys
+        keep = {"id", "case_id", *PARTICIPANT_FIELDS}
+        return {name: field for name, field in super().get_fields().items() if name in keep}
 
     def to_representation(self, case):
         data = super().to_representation(case)

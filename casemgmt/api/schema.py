@@ -22,6 +22,7 @@ from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import ResolvedComponent
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
+from rest_framework import serializers
 
 from .problems import PROBLEM_CONTENT_TYPE, status_title
 
@@ -95,7 +96,28 @@ ETAG_HEADER = {
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 
+def _model_field(field):
+    meta = getattr(getattr(field, "parent", None), "Meta", None)
+    model = getattr(meta, "model", None)
+    if model is None or not field.source or "." in field.source or field.source == "*":
+        return None
+    try:
+        return model._meta.get_field(field.source)
+    except Exception:  # a property or an annotation, not a column
+        return None
+
+
 class ContractSchema(AutoSchema):
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        # DRF drops `allow_blank` from read-only model fields, but a blank column ("" for "not recorded
+        # yet": a screening decision, an income band) is still answered: say so in the schema.
+        if isinstance(field, serializers.ChoiceField) and field.read_only and not field.allow_blank:
+            column = _model_field(field)
+            if column is not None and column.blank and not column.null:
+                field = copy.copy(field)
+                field.allow_blank = True
+        return super()._map_serializer_field(field, direction, bypass_extensions)
+
     def _is_conditional(self) -> bool:
         check = getattr(self.view, "is_conditional", None)
         return bool(check and check(self.method))

@@ -391,7 +391,7 @@ class PlacementViewSet(
         return Response(self.get_serializer(moved).data)
 
     @extend_schema(methods=["GET"], responses=CheckInSerializer(many=True))
-    @extend_schema(methods=["POST"], request=CheckInRecordSerializer, responses=CheckInSerializer)
+    @extend_schema(methods=["POST"], request=CheckInRecordSerializer, responses={201: CheckInSerializer})
     @action(detail=True, methods=["get", "post"], url_path="check-ins", pagination_class=None)
     def check_ins(self, request, pk=None):
         """The check-ins of a placement (due 30, 90 and 180 days after its start); POST records one."""
