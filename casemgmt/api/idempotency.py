@@ -133,7 +133,7 @@ def begin(request) -> Claim | None:
         IdempotencyKey.objects.filter(principal=principal, key=key, expires_at__lte=now).delete()
         with connection.cursor() as cursor:
             cursor.execute(
-                f"INSERT INTO {IdempotencyKey._meta.db_table} "  # noqa: S608 - a table name from the model
+                f"INSERT INTO {IdempotencyKey._meta.db_table} "  # noqa: S608 # nosec B608
                 "(principal, key, fingerprint, method, path, response_body, response_headers, created_at, expires_at) "
                 "VALUES (%s, %s, %s, %s, %s, '', '{}', %s, %s) "
                 "ON CONFLICT (principal, key) DO NOTHING RETURNING id",
