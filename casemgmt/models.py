@@ -412,6 +412,7 @@ class SavedSearch(models.Model):
         return self.name
 
 
+from .api.idempotency import IdempotencyKey  # noqa: E402,F401  issue 13: Idempotency-Key on POST
 from .boundary_models import *  # noqa: E402,F403  the authority boundary (issue 10)
 from .casefile import *  # noqa: E402,F403  the case-file models live in casefile.py
 from .dpo_models import *  # noqa: E402,F403  data-subject export and retention (issue 10)

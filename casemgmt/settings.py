@@ -329,6 +329,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
     "webhook-consent-expiries": {"task": "casemgmt.tasks.webhook_consent_expiries", "schedule": 3600.0},
     # the managers' monthly report (issue 12): on the 1st, for the month just ended; idempotent per manager
+    # Idempotency-Key rows past their time to live (issue 13); reads ignore them already
+    "purge-idempotency-keys": {"task": "casemgmt.tasks.purge_idempotency_keys", "schedule": 3600.0},
     "reports-monthly-summary": {
         "task": "reports.tasks.send_monthly_summaries",
         "schedule": crontab(day_of_month="1", hour="6", minute="0"),
@@ -359,6 +361,8 @@ WEBHOOK_ALLOW_PRIVATE_URLS = env_bool("WEBHOOK_ALLOW_PRIVATE_URLS", DEBUG)
 ADMINS = [("System administrator", a) for a in env_list("DJANGO_ADMIN_EMAILS")]
 
 # --- REST API -------------------------------------------------------------------
+# How long a POST's Idempotency-Key is remembered (its first answer replayed), in hours.
+IDEMPOTENCY_KEY_TTL_HOURS = int(os.environ.get("IDEMPOTENCY_KEY_TTL_HOURS", "24"))
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "casemgmt.api.clients.ClientAuthentication",  # bearer tokens of partner clients (issue 13)
@@ -373,7 +377,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "casemgmt.api.pagination.CursorPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "casemgmt.api.schema.ContractSchema",
     "EXCEPTION_HANDLER": "casemgmt.api.problems.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_VERSIONING_CLASS": None,
@@ -393,6 +397,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # issue 13: every body and 2xx answer has an example (casemgmt/api/schema.py)
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "casemgmt.api.schema.add_examples"],
     "ENUM_NAME_OVERRIDES": {
         "StageEnum": "casemgmt.models.Stage.choices",
         "EligibilityEnum": "casemgmt.models.Eligibility.choices",

@@ -51,6 +51,13 @@ def anchor_audit_head() -> int | None:
     return disclosure_chain.anchor_head().last_id
 
 
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def purge_idempotency_keys() -> int:
+    from .api import idempotency
+
+    return idempotency.purge_expired()
+
+
 @shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
 def deliver_webhooks(ids: list[int] | None = None) -> int:
     """Given ids: those deliveries, once, right after their event committed. Without: the beat sweep of

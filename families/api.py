@@ -19,6 +19,7 @@ from accounts.models import Role, User
 from casemgmt import access
 from casemgmt.access import G
 from casemgmt.api.casefile import case_in_scope
+from casemgmt.api.conditional import SafeWritesMixin
 from casemgmt.api.params import query_choice, query_int
 from casemgmt.reads import log_read, log_reads
 
@@ -78,7 +79,7 @@ class HouseholdSerializer(serializers.ModelSerializer):
         return LinkSerializer(links, many=True).data
 
 
-class HouseholdViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class HouseholdViewSet(SafeWritesMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Households of the caller's cases: caseworkers on the team, managers, counsellors holding an
     engagement (who see the member count, and the members only on a family-contact basis)."""
 
@@ -186,7 +187,7 @@ class OwnConsentSerializer(serializers.Serializer):
 
 
 class FamilyMemberViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+    SafeWritesMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
 ):
     """Relatives whose details the caller may read (`?case=` for one household). POST adds one to a
     case's household and PATCH edits one: a counsellor holding an open engagement on the case
@@ -195,6 +196,7 @@ class FamilyMemberViewSet(
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     queryset = FamilyMember.objects.none()
+    conditional_actions = frozenset({"own_consent"})
     lookup_value_regex = r"\d+"
 
     def get_queryset(self):
@@ -350,11 +352,12 @@ class EngagementCounsellorsSerializer(serializers.Serializer):
     remove = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, default=list)
 
 
-class EngagementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class EngagementViewSet(SafeWritesMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Engagements of the caller's cases (caseworkers on the team, managers) or their own (counsellors).
     POST opens one (the lead, a caseworker on the team, a manager); `end` ends it."""
 
     queryset = Engagement.objects.none()
+    conditional_actions = frozenset({"end"})
     lookup_value_regex = r"\d+"
 
     def get_queryset(self):
@@ -481,7 +484,7 @@ class CounsellingSessionSerializer(serializers.ModelSerializer):
     """What caseworkers and managers read: no confidential notes; attendees the caller may read."""
 
     attendees = serializers.SerializerMethodField()
-    group_title = serializers.CharField(source="group_session.title", read_only=True, default=None)
+    group_title = serializers.CharField(source="group_session.title", read_only=True, default=None, allow_null=True)
 
     class Meta:
         model = CounsellingSession
@@ -534,12 +537,15 @@ class CounsellingSessionLogSerializer(serializers.Serializer):
     confidential_notes = serializers.CharField(required=False, allow_blank=True, max_length=8000, default=None)
 
 
-class CounsellingSessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class CounsellingSessionViewSet(
+    SafeWritesMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """Sessions of the caller's cases (caseworkers, managers) or of their own engagements (counsellors).
 
     POST plans a session (a counsellor of the open engagement); `log` records how it went."""
 
     queryset = CounsellingSession.objects.none()
+    conditional_actions = frozenset({"log"})
     lookup_value_regex = r"\d+"
 
     def get_queryset(self):
@@ -658,7 +664,9 @@ class SupportReferralUpdateSerializer(serializers.Serializer):
     outcome = serializers.CharField(required=False, allow_blank=True, max_length=4000)
 
 
-class SupportReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class SupportReferralViewSet(
+    SafeWritesMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """Referrals of family members to outside services: the caller's cases (caseworkers on the team,
     managers) or their own engagements (counsellors). PATCH records status and outcome (the counsellors
     of the open engagement; the status moves forward only)."""

@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 from accounts.models import Organisation, Role
 from casemgmt import access
 from casemgmt.api import clients
+from casemgmt.api.conditional import SafeWritesMixin
 
 from . import funder
 
@@ -33,8 +34,9 @@ def _programme_for_funder(request) -> Organisation:
     return organisation
 
 
-class ReportSummaryView(APIView):
+class ReportSummaryView(SafeWritesMixin, APIView):
     required_scopes = ["reports:read"]  # partner clients (issue 13): funders' statistics systems
+    etag_from_content = True
 
     @extend_schema(
         operation_id="reports_summary",

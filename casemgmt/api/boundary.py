@@ -24,6 +24,7 @@ from casemgmt.casefile import LegalEvent
 from casemgmt.models import Case, LegalStatus, Stage
 
 from . import clients
+from .conditional import SafeWritesMixin
 
 # --- Shared cases -----------------------------------------------------------------------------------
 
@@ -82,7 +83,7 @@ class AuthorityLegalEventSerializer(serializers.Serializer):
     description = serializers.CharField(required=False, allow_blank=True, default="", max_length=4000)
 
 
-class SharedCaseViewSet(viewsets.GenericViewSet):
+class SharedCaseViewSet(SafeWritesMixin, viewsets.GenericViewSet):
     """Cases shared with the caller's authority organisation (a current consent or mandate)."""
 
     serializer_class = SharedCaseSerializer
@@ -181,7 +182,9 @@ PARTICIPANT_KEYS = (
 )
 
 
-class AuthorityReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class AuthorityReferralViewSet(
+    SafeWritesMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """An authority's referrals of new persons: the status only, nothing else of the case."""
 
     serializer_class = AuthorityReferralSerializer
@@ -264,11 +267,14 @@ class RefuseSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=4000)
 
 
-class InformationRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class InformationRequestViewSet(
+    SafeWritesMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """Authorities ask (POST); the case's NGO managers grant with the participant's consent or refuse."""
 
     serializer_class = InformationRequestSerializer
     queryset = InformationRequest.objects.none()
+    conditional_actions = frozenset({"grant", "refuse"})
     lookup_value_regex = r"\d+"
 
     def get_queryset(self):
@@ -334,7 +340,9 @@ class DeliveredDisclosureSerializer(serializers.ModelSerializer):
         return obj.snapshot if self.context.get("with_snapshot") else None
 
 
-class ExceptionalDisclosureViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class ExceptionalDisclosureViewSet(
+    SafeWritesMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """Disclosures delivered to the caller's authority; the snapshot only on the detail (logged)."""
 
     serializer_class = DeliveredDisclosureSerializer

@@ -8,6 +8,7 @@ import re
 from django.db.models import Q
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, parsers, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -30,6 +31,8 @@ from casemgmt.casefile_forms import MODELS
 from casemgmt.casefile_services import WRITABLE_FIELDS
 from casemgmt.models import Case, Eligibility, Stage
 from casemgmt.reads import file_response, log_read, log_reads
+
+from .conditional import SafeWritesMixin
 
 CASE_FILTER = [OpenApiParameter("case", int, description="Only rows of this case")]
 
@@ -90,7 +93,7 @@ def _scoped_fields(self):
     return fields
 
 
-class RecordViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class RecordViewSet(SafeWritesMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Rows of one kind of the case file, filtered in SQL by the access policy (`?case=` narrows)."""
 
     key: str = ""
@@ -171,7 +174,8 @@ class GoalProgressSerializer(serializers.ModelSerializer):
 
 
 class GoalViewSet(record_viewset("goal")):
-    @extend_schema(request=GoalProgressSerializer, responses=GoalProgressSerializer(many=True))
+    @extend_schema(methods=["GET"], responses=GoalProgressSerializer(many=True))
+    @extend_schema(methods=["POST"], request=GoalProgressSerializer, responses={201: GoalProgressSerializer})
     @action(detail=True, methods=["get", "post"], pagination_class=None)
     def progress(self, request, pk=None):
         """Dated progress updates of a goal."""
@@ -206,13 +210,15 @@ class ScreeningSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000)
 
 
-class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class ReferralViewSet(SafeWritesMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """The intake: cases in referral or screening that the caller may see with their referral data.
 
     New referrals are created with POST /api/v1/cases/."""
 
     serializer_class = ReferralSerializer
     queryset = Case.objects.none()
+    etag_related = ("participant",)  # the same case as /cases/{id}/, the same tag
+    conditional_actions = frozenset({"screen"})
     lookup_value_regex = r"\d+"
 
     def get_queryset(self):
@@ -263,7 +269,7 @@ class TemplateSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "description", "is_active", "domains"]
 
 
-class AssessmentTemplateViewSet(viewsets.ReadOnlyModelViewSet):
+class AssessmentTemplateViewSet(SafeWritesMixin, viewsets.ReadOnlyModelViewSet):
     """Assessment instruments (configuration, no case data): readable by staff who assess."""
 
     serializer_class = TemplateSerializer
@@ -307,7 +313,7 @@ class AssessmentSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "case", "risk_band", "risk_score", "needs_profile", "recorded_by", "created_at"]
 
 
-class AssessmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class AssessmentViewSet(SafeWritesMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Structured assessments; the band and needs profile are derived, never sent."""
 
     serializer_class = AssessmentSerializer
@@ -370,7 +376,7 @@ class AttachmentSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "case", "original_name", "content_type", "size", "recorded_by", "created_at"]
 
 
-class AttachmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class AttachmentViewSet(SafeWritesMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Files on a case or on one of its records; readable as the record they belong to."""
 
     serializer_class = AttachmentSerializer
@@ -413,7 +419,8 @@ class AttachmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         )
         return Response(self.get_serializer(attachment).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(responses={(200, "application/octet-stream"): bytes})
+    # the file as uploaded: its own content type (PDF, image, ...), hence any media type
+    @extend_schema(responses={(200, "*/*"): OpenApiTypes.BINARY})
     @action(detail=True, methods=["get"])
     def download(self, request, pk=None):
         return file_response(request, self.get_object(), view="api-attachment-download")
@@ -463,13 +470,14 @@ class OutcomeRecordSerializer(serializers.Serializer):
     notes = serializers.CharField(required=False, allow_blank=True)
 
 
-class OutcomeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class OutcomeViewSet(SafeWritesMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """The exit snapshot and the post-exit follow-ups (6, 12, 24 months) of the cases visible to the caller.
 
     Placement officers on the team read the employment field only."""
 
     serializer_class = OutcomeSerializer
     queryset = Outcome.objects.none()
+    conditional_actions = frozenset({"record"})
     lookup_value_regex = r"\d+"
 
     def get_queryset(self):

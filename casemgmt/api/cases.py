@@ -26,6 +26,8 @@ from casemgmt.models import (
 )
 from casemgmt.reads import log_read
 
+from .conditional import SafeWritesMixin
+
 # API fields per field group: the model fields of the policy, plus the lead's contact with the code.
 # `id`, `participant_id`, `organisation` and `updated_at` are always there.
 API_GROUP_FIELDS: dict[str, tuple[str, ...]] = {
@@ -190,6 +192,14 @@ class TimelineEventSerializer(serializers.Serializer):
     detail = serializers.CharField()
 
 
+class TimelinePageSerializer(serializers.Serializer):
+    """One page of the timeline (page numbers, not cursors: the events come from several tables)."""
+
+    results = TimelineEventSerializer(many=True)
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+
+
 class TransferRequestSerializer(serializers.Serializer):
     to_organisation = serializers.PrimaryKeyRelatedField(queryset=Organisation.objects.filter(kind="ngo"))
     consent = serializers.IntegerField(min_value=1)
@@ -241,12 +251,13 @@ class DecisionSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000, required=False, allow_blank=True)
 
 
-class TransferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class TransferViewSet(SafeWritesMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Transfers the caller's organisation sent or received (managers). The receiver sees the case code
     only until it accepts."""
 
     serializer_class = TransferSerializer
     queryset = CaseTransfer.objects.none()
+    conditional_actions = frozenset({"accept", "refuse"})
     lookup_value_regex = r"\d+"
 
     def get_queryset(self):
@@ -321,8 +332,14 @@ FILTER_PARAMETERS = [
 ]
 
 
-class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
+class CaseViewSet(
+    SafeWritesMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+):
     """Cases visible to the caller. Field sets follow the caller's role on each case."""
+
+    etag_related = ("participant",)
+    conditional_actions = frozenset({"transition", "reopen", "exit", "close"})
+    unconditional_actions = frozenset({"team_remove"})  # a team row has no representation (no ETag) of its own
 
     serializer_class = CaseSerializer
     queryset = Case.objects.none()  # typed path parameters for the schema; rows come from get_queryset
@@ -438,7 +455,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
         """Close an exited case (after its follow-ups, or earlier by a manager); it becomes read-only."""
         return self._stage_action(request, ReopenSerializer, casefile_services.case_close)
 
-    @extend_schema(request=TransferRequestSerializer, responses=TransferSerializer)
+    @extend_schema(request=TransferRequestSerializer, responses={201: TransferSerializer})
     @action(detail=True, methods=["post"])
     def transfer(self, request, pk=None):
         """Ask another NGO to take the case over (lead or manager), with the participant's consent."""
@@ -465,7 +482,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
 
     @extend_schema(
         parameters=[OpenApiParameter("page", int, description="Page number, newest first")],
-        responses=TimelineEventSerializer(many=True),
+        responses=TimelinePageSerializer,
     )
     @action(detail=True, methods=["get"], pagination_class=None)
     def timeline(self, request, pk=None):
@@ -487,7 +504,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
         )
 
     @extend_schema(responses=TeamMemberSerializer(many=True), methods=["GET"])
-    @extend_schema(request=TeamMemberSerializer, responses=TeamMemberSerializer, methods=["POST"])
+    @extend_schema(request=TeamMemberSerializer, responses={201: TeamMemberSerializer}, methods=["POST"])
     @action(detail=True, methods=["get", "post"], pagination_class=None)
     def team(self, request, pk=None):
         """The case team; the lead or a manager adds members."""
@@ -535,17 +552,23 @@ class ParticipantSerializer(CaseSerializer):
     id = serializers.IntegerField(source="participant_id", read_only=True)
     case_id = serializers.IntegerField(source="pk", read_only=True)
 
+    def get_fields(self):
+        # only the participant's fields: the schema and the answer list the same keys
+        keep = {"id", "case_id", *PARTICIPANT_FIELDS}
+        return {name: field for name, field in super().get_fields().items() if name in keep}
+
     def to_representation(self, case):
         data = super().to_representation(case)
         data["id"], data["case_id"] = case.participant_id, case.pk
         return {k: v for k, v in data.items() if k in {"id", "case_id", *PARTICIPANT_FIELDS}}
 
 
-class ParticipantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class ParticipantViewSet(SafeWritesMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Participants of the cases visible to the caller; edits go through PATCH /cases/{id}/."""
 
     lookup_value_regex = r"\d+"
     serializer_class = ParticipantSerializer
+    etag_from_content = True  # its `pk` names a participant, its rows are cases: the tag of what is shown
     queryset = Case.objects.none()
 
     def get_queryset(self):

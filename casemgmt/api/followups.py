@@ -14,6 +14,8 @@ from rest_framework.response import Response
 from casemgmt import access, followup_services
 from casemgmt.followup_models import FollowUp, FollowUpStatus
 
+from .conditional import SafeWritesMixin
+
 
 class FollowUpSerializer(serializers.ModelSerializer):
     case_code = serializers.CharField(source="case.participant.case_code", read_only=True)
@@ -54,11 +56,12 @@ FILTERS = [
 ]
 
 
-class FollowUpViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class FollowUpViewSet(SafeWritesMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """The caller's own follow-ups (held by them), filtered by case, kind, status and due date."""
 
     serializer_class = FollowUpSerializer
     queryset = FollowUp.objects.none()
+    conditional_actions = frozenset({"complete", "snooze"})
     lookup_value_regex = r"\d+"
 
     def get_queryset(self):

@@ -19,6 +19,42 @@ logger = logging.getLogger(__name__)
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 
 
+class PreconditionFailed(exceptions.APIException):
+    status_code = status.HTTP_412_PRECONDITION_FAILED
+    default_detail = _("The resource has changed since you read it: GET it again and retry with its current ETag.")
+    default_code = "precondition_failed"
+
+
+class PreconditionRequired(exceptions.APIException):
+    status_code = status.HTTP_428_PRECONDITION_REQUIRED
+    default_detail = _("Send If-Match with the ETag of your last read of this resource.")
+    default_code = "precondition_required"
+
+
+class IdempotencyKeyReused(exceptions.APIException):
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_detail = _("This Idempotency-Key was used for a different request: use a new key for a new request.")
+    default_code = "idempotency_key_reused"
+
+
+def flat_errors(data, prefix: str = "") -> dict[str, list[str]]:
+    """DRF's nested validation errors as `{"field": ["message"]}`, nested fields joined with dots
+    (`answers.0.rating`, `outcome.education`), so every problem has the same `errors` shape."""
+    out: dict[str, list[str]] = {}
+    if isinstance(data, dict):
+        for name, value in data.items():
+            out.update(flat_errors(value, f"{prefix}.{name}" if prefix else str(name)))
+    elif isinstance(data, list) and all(not isinstance(item, dict | list) for item in data):
+        out[prefix or "non_field_errors"] = [str(item) for item in data]
+    elif isinstance(data, list):
+        for index, item in enumerate(data):
+            if item:
+                out.update(flat_errors(item, f"{prefix}.{index}" if prefix else str(index)))
+    else:
+        out[prefix or "non_field_errors"] = [str(data)]
+    return out
+
+
 def problem(*, status_code: int, title: str, detail: str = "", instance: str = "", errors=None) -> dict:
     body = {"type": "about:blank", "title": title, "status": status_code}
     if detail:
@@ -59,7 +95,7 @@ def exception_handler(exc, context):
         return response
 
     if isinstance(exc, exceptions.ValidationError):
-        errors = response.data if isinstance(response.data, dict) else {"non_field_errors": response.data}
+        errors = flat_errors(response.data if isinstance(response.data, dict) else {"non_field_errors": response.data})
         body = problem(
             status_code=response.status_code,
             title=_("Invalid input"),
@@ -91,6 +127,7 @@ def status_title(code: int) -> str:
         status.HTTP_409_CONFLICT: _("Conflict"),
         status.HTTP_412_PRECONDITION_FAILED: _("Precondition failed"),
         status.HTTP_415_UNSUPPORTED_MEDIA_TYPE: _("Unsupported media type"),
+        status.HTTP_422_UNPROCESSABLE_ENTITY: _("Unprocessable request"),
         status.HTTP_428_PRECONDITION_REQUIRED: _("Precondition required"),
         status.HTTP_429_TOO_MANY_REQUESTS: _("Too many requests"),
     }

@@ -2,7 +2,7 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    dependencies = [("casemgmt", "0016_field_encryption")]
+    dependencies = [("casemgmt", "0017_idempotency_keys")]
 
     operations = [
         migrations.AddIndex(

@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from casemgmt import access
 from casemgmt.access import G
 from casemgmt.api.casefile import case_in_scope
+from casemgmt.api.conditional import SafeWritesMixin
 from casemgmt.api.params import query_choice, query_int
 from casemgmt.reads import log_read, log_reads
 
@@ -55,7 +56,7 @@ class MatchSerializer(serializers.Serializer):
     can_propose = serializers.BooleanField()
 
 
-class MentorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class MentorViewSet(SafeWritesMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Caseworkers and managers: vetted mentors (for matching). Supervisors: the mentors they supervise,
     with vetting. A mentor: their own profile."""
 
@@ -186,11 +187,14 @@ def _assignment_action(name: str):
     )
 
 
-class MentorAssignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class MentorAssignmentViewSet(
+    SafeWritesMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """Assignments of the caller's cases (caseworkers on the team, managers), or the caller's own as a
     mentor from the manager's approval on. POST proposes a mentor for a case."""
 
     queryset = MentorAssignment.objects.none()
+    conditional_actions = frozenset({"approve", "reject", "accept", "decline", "end"})
     lookup_value_regex = r"\d+"
 
     def get_queryset(self):
@@ -306,12 +310,15 @@ class SessionLogSerializer(serializers.Serializer):
     confidential_notes = serializers.CharField(required=False, allow_blank=True, max_length=8000, default="")
 
 
-class MentoringSessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class MentoringSessionViewSet(
+    SafeWritesMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """Sessions of the caller's cases (caseworkers, managers) or their own (mentors).
 
     POST plans a session (the mentor of an active assignment); `log` records how it went."""
 
     queryset = MentoringSession.objects.none()
+    conditional_actions = frozenset({"log"})
     lookup_value_regex = r"\d+"
 
     def get_queryset(self):

@@ -21,6 +21,7 @@ from rest_framework.response import Response
 from accounts.models import City, Organisation
 from casemgmt import access
 from casemgmt.access import G
+from casemgmt.api.conditional import SafeWritesMixin
 from casemgmt.api.params import query_choice, query_int
 from casemgmt.reads import log_read, log_reads
 
@@ -71,13 +72,14 @@ class PartnerSerializer(serializers.Serializer):
 
 
 class PartnerViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+    SafeWritesMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
 ):
     """Employers and training providers (shared by every NGO): placement officers and managers read,
     placement officers add partners and keep their profiles."""
 
     serializer_class = PartnerSerializer
     queryset = Organisation.objects.none()
+    etag_related = ("partner_profile",)
     lookup_value_regex = r"\d+"
 
     def get_queryset(self):
@@ -134,7 +136,7 @@ BOARD_FILTERS = [
 
 
 class OpportunityViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+    SafeWritesMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
 ):
     """The shared opportunity board, with taken and free places."""
 
@@ -305,13 +307,14 @@ PLACEMENT_FILTERS = [
 
 
 class PlacementViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+    SafeWritesMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
 ):
     """Placements of the cases visible to the caller: the lead, caseworkers and managers read, the
     placement officer on the team proposes and moves them (acceptance recorded on the partner's behalf)."""
 
     serializer_class = PlacementSerializer
     queryset = Placement.objects.none()
+    conditional_actions = frozenset({"transition"})
     lookup_value_regex = r"\d+"
 
     def get_queryset(self):
@@ -388,7 +391,7 @@ class PlacementViewSet(
         return Response(self.get_serializer(moved).data)
 
     @extend_schema(methods=["GET"], responses=CheckInSerializer(many=True))
-    @extend_schema(methods=["POST"], request=CheckInRecordSerializer, responses=CheckInSerializer)
+    @extend_schema(methods=["POST"], request=CheckInRecordSerializer, responses={201: CheckInSerializer})
     @action(detail=True, methods=["get", "post"], url_path="check-ins", pagination_class=None)
     def check_ins(self, request, pk=None):
         """The check-ins of a placement (due 30, 90 and 180 days after its start); POST records one."""
