@@ -12,6 +12,7 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
+from casemgmt.api.conditional import SafeWritesMixin
 from casemgmt.api.problems import PROBLEM_CONTENT_TYPE, problem
 
 from . import access, services
@@ -90,7 +91,7 @@ def _row_problem(request, run: ImportRun) -> Response:
     return Response(body, status=400, content_type=PROBLEM_CONTENT_TYPE)
 
 
-class ImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class ImportViewSet(SafeWritesMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     queryset = ImportRun.objects.all()
     serializer_class = ImportRunSerializer
     parser_classes = [MultiPartParser, FormParser, JSONParser]

@@ -19,7 +19,6 @@ import time
 from django.conf import settings
 from django.core.cache import caches
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from oauth2_provider.contrib.rest_framework import OAuth2Authentication
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from rest_framework import exceptions
@@ -185,16 +184,3 @@ def shared_cases(user):
             return Case.objects.none()
         return access.shared_cases_for_organisation(user.organisation_id)
     return access.shared_cases_for(user)
-
-
-class ClientAuthenticationScheme(OpenApiAuthenticationExtension):
-    """The contract names the partner clients' scheme: OAuth2 client credentials at /o/token/."""
-
-    target_class = "casemgmt.api.clients.ClientAuthentication"
-    name = "partnerClient"
-
-    def get_security_definition(self, auto_schema):
-        return {
-            "type": "oauth2",
-            "flows": {"clientCredentials": {"tokenUrl": "/o/token/", "scopes": settings.OAUTH2_PROVIDER["SCOPES"]}},
-        }

@@ -205,7 +205,8 @@ def declared_scopes(view, method: str) -> list[str] | None:
 
 
 class ScopedOAuth2Scheme(OpenApiAuthenticationExtension):
-    target_class = "oauth2_provider.contrib.rest_framework.OAuth2Authentication"
+    target_class = "casemgmt.api.clients.ClientAuthentication"  # the partner clients' bearer tokens
+    match_subclasses = True
     name = "oauth2"
     priority = 1  # over drf-spectacular's own DOT extension, which reads TokenHasScope permissions only
 

@@ -18,6 +18,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from casemgmt.api import clients
+from casemgmt.api.conditional import SafeWritesMixin
 
 from .. import placement_selectors as sel
 from .. import placement_services as services
@@ -55,8 +56,12 @@ def _partner(request):
     return principal
 
 
-class PartnerPlacementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """The placements made with the client's organisation."""
+class PartnerPlacementViewSet(
+    SafeWritesMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """The placements made with the client's organisation. A move is a workflow step: If-Match (428 without)."""
+
+    conditional_actions = frozenset({"move"})
 
     serializer_class = PartnerPlacementSerializer
     queryset = Placement.objects.none()
@@ -93,7 +98,7 @@ class PartnerPlacementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
 
 
 class PartnerOpportunityViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+    SafeWritesMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
 ):
     """The client's organisation's opportunities on the shared board; POST publishes a new one."""
 

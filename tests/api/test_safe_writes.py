@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import datetime
-import secrets
 import threading
 
 import pytest
 from django.db import connections
+from django.urls import reverse
 from django.utils import timezone
-from oauth2_provider.models import get_access_token_model, get_application_model
 from rest_framework.test import APIClient
 
 from casemgmt import services
@@ -27,30 +26,12 @@ NEW_CASE = {
 }
 
 
+from tests.api.test_partner_clients import world  # noqa: E402,F401  the partner clients' world
+
+
 def staff(user) -> APIClient:
     client = APIClient()
     client.force_authenticate(user)
-    return client
-
-
-def partner(user) -> APIClient:
-    """A request authenticated by an OAuth2 access token (a partner system), made directly."""
-    application = get_application_model().objects.create(
-        name="Test partner system",
-        client_type="confidential",
-        authorization_grant_type="client-credentials",
-        user=user,
-    )
-    raw = secrets.token_urlsafe(30)
-    get_access_token_model().objects.create(
-        user=user,
-        application=application,
-        token=raw,
-        expires=timezone.now() + datetime.timedelta(minutes=10),
-        scope="cases:read-shared",
-    )
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
     return client
 
 
@@ -120,33 +101,37 @@ def test_staff_may_write_without_if_match(caseworker, case):
     assert "ETag" in response
 
 
-def test_a_partner_client_without_if_match_gets_428(caseworker, case):
-    api = partner(caseworker)
-    etag = api.get(f"/api/v1/cases/{case.pk}/")["ETag"]
-    problem(api.patch(f"/api/v1/cases/{case.pk}/", {"phone": "+212 666 666 666"}, format="json"), 428)
-    assert Participant.objects.get(pk=case.participant_id).phone != "+212 666 666 666"
-    response = api.patch(f"/api/v1/cases/{case.pk}/", {"phone": "+212 666 666 666"}, format="json", HTTP_IF_MATCH=etag)
-    assert response.status_code == 200
+# Partner clients (real ones: registered, tokens from /o/token/, see tests/api/test_partner_clients.py).
 
 
-def test_a_partner_client_needs_if_match_on_a_workflow_step_too(caseworker, case):
-    api = partner(caseworker)
-    move = {"to_stage": "screening", "reason": "first contact"}
-    problem(api.post(f"/api/v1/cases/{case.pk}/transition/", move, format="json"), 428)
-    etag = api.get(f"/api/v1/cases/{case.pk}/")["ETag"]
-    response = api.post(f"/api/v1/cases/{case.pk}/transition/", move, format="json", HTTP_IF_MATCH=etag)
-    assert response.status_code == 200
-    assert response["ETag"] == api.get(f"/api/v1/cases/{case.pk}/")["ETag"] != etag
-    # the same step again with the old tag: the state moved on
-    problem(api.post(f"/api/v1/cases/{case.pk}/transition/", move, format="json", HTTP_IF_MATCH=etag), 412)
+def test_a_partner_client_without_if_match_gets_428_and_a_stale_one_412(world):  # noqa: F811  (the fixture imported above)
+    from tests.api.test_partner_clients import STRAIT, as_client
 
-
-def test_creating_under_a_resource_needs_no_if_match(caseworker, colleague, case):
-    """Adding a team member is a new row, not a change of the case: Idempotency-Key's business."""
-    response = partner(caseworker).post(
-        f"/api/v1/cases/{case.pk}/team/", {"user": colleague.pk, "role": "caseworker"}, format="json"
+    api = as_client(STRAIT)
+    placement = world["strait_placement"]
+    detail = reverse("api-partner-placement-detail", args=[placement.pk])
+    move = reverse("api-partner-placement-move", args=[placement.pk])
+    etag = api.get(detail)["ETag"]
+    problem(api.post(move, {"status": "accepted", "on": str(timezone.localdate())}, format="json"), 428)
+    placement.refresh_from_db()
+    assert placement.status == "proposed"
+    response = api.post(
+        move, {"status": "accepted", "on": str(timezone.localdate())}, format="json", HTTP_IF_MATCH=etag
     )
-    assert response.status_code == 201
+    assert response.status_code == 200, response.content
+    assert response["ETag"] == api.get(detail)["ETag"] != etag
+    # the next step with the old tag: the state moved on
+    step = {"status": "started", "on": str(timezone.localdate())}
+    problem(api.post(move, step, format="json", HTTP_IF_MATCH=etag), 412)
+
+
+def test_creating_under_a_resource_needs_no_if_match(world):  # noqa: F811  (the fixture imported above)
+    """A legal event is a new row under the shared case, not a change of it: Idempotency-Key's business."""
+    from tests.api.test_partner_clients import PROBATION, as_client
+
+    url = reverse("api-shared-case-legal-events", args=[world["shared"].pk])
+    event = {"kind": "hearing", "date": str(timezone.localdate()), "description": "Hearing"}
+    assert as_client(PROBATION).post(url, event, format="json").status_code == 201
 
 
 @pytest.mark.parametrize("username", ["caseworker2", "authority", "mentor"])
@@ -154,11 +139,21 @@ def test_out_of_scope_is_404_whatever_the_headers(demo, case, username):
     """Another NGO's caseworker, an authority without a sharing basis, a mentor not on the team."""
     user = demo[username]
     etag = staff(demo["caseworker"]).get(f"/api/v1/cases/{case.pk}/")["ETag"]
-    for api in (staff(user), partner(user)):
-        for headers in ({}, {"HTTP_IF_MATCH": etag}, {"HTTP_IF_MATCH": '"stale"'}):
-            response = api.patch(f"/api/v1/cases/{case.pk}/", {"phone": "1"}, format="json", **headers)
-            problem(response, 404)
-        problem(api.get(f"/api/v1/cases/{case.pk}/"), 404)
+    api = staff(user)
+    for headers in ({}, {"HTTP_IF_MATCH": etag}, {"HTTP_IF_MATCH": '"stale"'}):
+        response = api.patch(f"/api/v1/cases/{case.pk}/", {"phone": "1"}, format="json", **headers)
+        problem(response, 404)
+    problem(api.get(f"/api/v1/cases/{case.pk}/"), 404)
+
+
+def test_another_partners_placement_is_404_whatever_the_headers(world):  # noqa: F811  (the fixture imported above)
+    from tests.api.test_partner_clients import STRAIT, as_client
+
+    other = world["institute_placement"]
+    move = reverse("api-partner-placement-move", args=[other.pk])
+    api = as_client(STRAIT)
+    for headers in ({}, {"HTTP_IF_MATCH": '"stale"'}):
+        problem(api.post(move, {"status": "accepted", "on": str(timezone.localdate())}, format="json", **headers), 404)
 
 
 def test_the_etag_of_a_case_is_the_same_through_the_referral_endpoint(manager, caseworker, case):
@@ -255,9 +250,24 @@ def test_keys_belong_to_their_principal(caseworker, colleague):
     }
 
 
-def test_a_partner_client_is_keyed_by_its_application(caseworker):
-    api = partner(caseworker)
-    assert api.post("/api/v1/cases/", NEW_CASE, format="json", HTTP_IDEMPOTENCY_KEY="p-1").status_code == 201
+def test_a_partner_client_is_keyed_by_its_application(world):  # noqa: F811  (the fixture imported above)
+    from tests.api.test_partner_clients import STRAIT, as_client
+
+    job = {
+        "title": "Night shift loader",
+        "kind": "job",
+        "sector": "logistics",
+        "city": world["strait_job"].city_id,
+        "places": 2,
+        "start_date": str(timezone.localdate() + datetime.timedelta(days=20)),
+        "pay_band": "minimum_wage",
+    }
+    api = as_client(STRAIT)
+    url = reverse("api-partner-opportunity-list")
+    first = api.post(url, job, format="json", HTTP_IDEMPOTENCY_KEY="p-1")
+    assert first.status_code == 201, first.content
+    again = api.post(url, job, format="json", HTTP_IDEMPOTENCY_KEY="p-1")
+    assert (again.status_code, again.json()) == (201, first.json())
     assert IdempotencyKey.objects.get().principal.startswith("client:")
 
 

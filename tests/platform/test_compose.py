@@ -47,6 +47,7 @@ def test_app_services_share_the_image_and_production_environment(name):
     assert env["DJANGO_SETTINGS_MODULE"] == "casemgmt.settings"
     assert "@postgres:5432/" in env["DATABASE_URL"]
     assert env["CELERY_BROKER_URL"].startswith("redis://redis:6379/")
+    assert env["REDIS_CACHE_URL"].startswith("redis://redis:6379/")  # rate limits across web nodes
     # secrets are required from the environment, never written in the file
     assert env["DJANGO_SECRET_KEY"].startswith("${DJANGO_SECRET_KEY:?")
     assert env["AUDIT_HMAC_KEY"].startswith("${AUDIT_HMAC_KEY:?")

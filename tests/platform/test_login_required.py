@@ -9,7 +9,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 # Reachable without a session. The API authenticates for itself (401/403, problem details).
 EXEMPT_NAMES = {"login", "logout", "set_language", "healthz"}
-EXEMPT_PREFIXES = ("api/", "admin/login/", "static/")
+EXEMPT_PREFIXES = ("api/", "o/", "admin/login/", "static/")  # o/: the OAuth2 token endpoints (no session)
 
 
 def _walk(patterns, prefix: str = ""):

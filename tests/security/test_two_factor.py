@@ -204,6 +204,8 @@ def test_every_staff_url_requires_two_factor(client, required, demo):
     setup = reverse("two_factor:setup")
     failures = []
     for route, name in ROUTES:
+        if route.startswith("o/"):
+            continue  # the OAuth2 token endpoints: partner systems, no session (test below)
         url = _concrete(route)
         for method in ("get", "post"):
             response = getattr(client, method)(url)
@@ -256,23 +258,22 @@ def test_a_verified_session_reaches_pages_and_api(client, caseworker, required):
 
 def test_oauth_bearer_tokens_are_not_staff_sessions(client, caseworker, required):
     """Partner systems authenticate with OAuth2 bearer tokens: no staff 2FA applies to them."""
-    from oauth2_provider.models import AccessToken, Application
+    import base64
 
-    app = Application.objects.create(
-        name="Partner", client_type="confidential", authorization_grant_type="client-credentials"
-    )
-    token = AccessToken.objects.create(
-        user=caseworker,
-        application=app,
-        token="bearer-token-for-the-2fa-test",
-        expires=timezone.now() + datetime.timedelta(minutes=5),
-        scope="cases:read-shared",
-    )
-    response = client.get("/api/v1/cases/", HTTP_AUTHORIZATION=f"Bearer {token.token}")
+    from accounts.models import Organisation
+    from accounts.services import api_client_register
+
+    authority = Organisation.objects.create(name="Test Probation Unit", kind=Organisation.Kind.AUTHORITY)
+    _client, secret = api_client_register(name="Partner", organisation=authority, scopes=["cases:read-shared"])
+    basic = base64.b64encode(f"{_client.client_id}:{secret}".encode()).decode()
+    answer = client.post("/o/token/", {"grant_type": "client_credentials"}, HTTP_AUTHORIZATION=f"Basic {basic}")
+    assert answer.status_code == 200, answer.content  # the token endpoint needs no session, no 2FA
+    bearer = f"Bearer {answer.json()['access_token']}"
+    response = client.get("/api/v1/shared-cases/", HTTP_AUTHORIZATION=bearer)
     assert response.status_code == 200, response.content
-    # the same user's unverified browser session, sent along, changes nothing for the token
+    # a staff user's unverified browser session, sent along, changes nothing for the token
     client.force_login(caseworker)
-    assert client.get("/api/v1/cases/", HTTP_AUTHORIZATION=f"Bearer {token.token}").status_code == 200
+    assert client.get("/api/v1/shared-cases/", HTTP_AUTHORIZATION=bearer).status_code == 200
     assert client.get("/api/v1/cases/").status_code == 403
 
 
