@@ -871,7 +871,7 @@ def fill_disclosures(cmd, *, cases_every: int = 10, reads: int = 12) -> int:
     """Reads of the Regional Probation Office over the last two years: `reads` on every `cases_every`-th
     scale case that has a consent, written with COPY and chained by the same keyed hash as the app's
     rows (`disclosure.row_hash`), so `verify_audit` still holds on the benchmark cluster."""
-    from casemgmt.disclosure import hmac_keys, row_hash
+    from casemgmt.disclosure import CHAIN_FIELDS, hmac_keys, row_hash
 
     with connection.cursor() as cursor:
         cursor.execute("SELECT EXISTS (SELECT 1 FROM casemgmt_disclosurelog WHERE view = %s)", [DISCLOSURE_VIEW])
@@ -915,24 +915,10 @@ def fill_disclosures(cmd, *, cases_every: int = 10, reads: int = 12) -> int:
                 "prev_hash": prev,
             }
             digest = row_hash(values, key)
-            yield (*(values[f] for f in values), digest)
+            yield (*(values[f] for f in CHAIN_FIELDS), digest)
             prev = digest
 
-    columns = [
-        "id",
-        "at",
-        "user_id",
-        "client_id",
-        "organisation_id",
-        "case_id",
-        "categories",
-        "basis",
-        "basis_ids",
-        "channel",
-        "view",
-        "prev_hash",
-        "row_hash",
-    ]
+    columns = [*CHAIN_FIELDS, "row_hash"]  # the chained columns in the chain's order, then the hash
     cmd.stdout.write(f"  disclosures: {total:,} reads by the authority")
     _copy(cmd, "casemgmt_disclosurelog", columns, rows(), total, "disclosures")
     with connection.cursor() as cursor:
