@@ -91,10 +91,6 @@ def _row_problem(request, run: ImportRun) -> Response:
     return Response(body, status=400, content_type=PROBLEM_CONTENT_TYPE)
 
 
-class ConfirmSerializer(serializers.Serializer):
-    """Confirming a checked run takes no fields: the run is the one checked (an empty JSON object)."""
-
-
 class ImportViewSet(SafeWritesMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     queryset = ImportRun.objects.all()
     serializer_class = ImportRunSerializer
@@ -128,7 +124,7 @@ class ImportViewSet(SafeWritesMixin, mixins.ListModelMixin, mixins.RetrieveModel
             return _row_problem(request, run)
         return Response(ImportRunSerializer(run).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=ConfirmSerializer, responses={200: ImportRunSerializer})
+    @extend_schema(request=None, responses={200: ImportRunSerializer})
     @action(detail=True, methods=["post"])
     def confirm(self, request, pk=None):
         """Import a checked run (after its dry run): all rows or none; rows already imported are skipped."""
