@@ -673,3 +673,47 @@ def test_seed_demo_prints_three_working_clients(demo, capsys, settings):
         response = token_response(client_id, secret)
         assert response.status_code == 200
         assert set(response.json()["scope"].split()) == set(scopes.split())
+
+
+# --- Query counts: the partner clients' lists stay flat as rows are added ----------------------------
+
+
+def _list_queries(client_id: str, url: str) -> tuple[int, int]:
+    """(queries, rows) of one list request."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = as_client(client_id)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(queries), len(response.json()["results"])
+
+
+def test_partner_client_lists_take_the_same_number_of_queries_for_more_rows(world, demo):
+    lists = {
+        PROBATION: reverse("api-shared-case-list"),
+        STRAIT: reverse("api-partner-placement-list"),
+    }
+    before = {(client_id, url): _list_queries(client_id, url) for client_id, url in lists.items()}
+    before[(STRAIT, "opportunities")] = _list_queries(STRAIT, reverse("api-partner-opportunity-list"))
+    officer = demo["placement"]
+    more_jobs = make_opportunity(officer, organisation("Strait Logistics"), title="Forklift trainee")
+    for _ in range(2):
+        case = active_case(demo)
+        record_create(
+            key="consent",
+            case=case,
+            by=demo["caseworker"],
+            data={
+                "purpose": "Coordination",
+                "recipient": organisation("Regional Probation Office"),
+                "categories": ["identity", "legal_status"],
+                "given_on": TODAY() - datetime.timedelta(days=5),
+            },
+        )
+        placement_services.placement_propose(by=officer, case=case, opportunity=more_jobs, proposed_on=TODAY())
+    after = {(client_id, url): _list_queries(client_id, url) for client_id, url in lists.items()}
+    after[(STRAIT, "opportunities")] = _list_queries(STRAIT, reverse("api-partner-opportunity-list"))
+    assert {key: n for key, (n, _rows) in after.items()} == {key: n for key, (n, _rows) in before.items()}
+    assert all(after[key][1] > before[key][1] for key in before)  # the lists did grow
