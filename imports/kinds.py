@@ -102,7 +102,7 @@ def bad_cell_messages(form: forms.Form, row: dict[str, str]) -> dict[str, list[s
     errors = {}
     for name, messages in form.errors.items():
         if name in row and isinstance(form.fields.get(name), forms.ModelChoiceField) and row[name].strip():
-            messages = [_("\u201c%(value)s\u201d is not known here.") % {"value": row[name].strip()}]
+            messages = [_("“%(value)s” is not known here.") % {"value": row[name].strip()}]
         errors[name] = list(messages)
     return errors
 

@@ -58,7 +58,7 @@ def _read_csv(data: bytes) -> list[list[str]]:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise FileProblem(
-            _("The file is not UTF-8 text. Save it as \u201cCSV UTF-8\u201d (or as XLSX) and upload it again.")
+            _("The file is not UTF-8 text. Save it as “CSV UTF-8” (or as XLSX) and upload it again.")
         ) from None
     first_line = text.split("\n", 1)[0]
     # Spreadsheets in French or Arabic locales write semicolons
