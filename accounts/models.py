@@ -153,9 +153,14 @@ class StaffSession(AbstractBaseSession):
 
 PARTNER_SCOPES: dict[str, tuple[str, ...]] = {
     # Which scopes a client of each kind of organisation may be given at all (the admin form checks).
-    Organisation.Kind.AUTHORITY: ("cases:read-shared", "legal-events:write", "referrals:write"),
-    Organisation.Kind.EMPLOYER: ("placements:read", "placements:write", "opportunities:write"),
-    Organisation.Kind.TRAINING_PROVIDER: ("placements:read", "placements:write", "opportunities:write"),
+    Organisation.Kind.AUTHORITY: ("cases:read-shared", "legal-events:write", "referrals:write", "webhooks:manage"),
+    Organisation.Kind.EMPLOYER: ("placements:read", "placements:write", "opportunities:write", "webhooks:manage"),
+    Organisation.Kind.TRAINING_PROVIDER: (
+        "placements:read",
+        "placements:write",
+        "opportunities:write",
+        "webhooks:manage",
+    ),
     Organisation.Kind.FUNDER: ("reports:read",),
 }
 DEFAULT_RATE_LIMIT_PER_MINUTE = 120

@@ -467,6 +467,7 @@ OAUTH2_PROVIDER = {
         "placements:write": "Update the organisation's placements",
         "opportunities:write": "Publish opportunities",
         "reports:read": "Read suppressed aggregate reports",
+        "webhooks:manage": "Manage the client's webhook subscriptions (events its other scopes may see)",
     },
 }
 
