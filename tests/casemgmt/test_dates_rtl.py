@@ -172,3 +172,15 @@ def test_pagination_arrows_are_mirrored(client, caseworker, demo):
     client.force_login(caseworker)
     html = client.get("/cases/").content.decode()
     assert '{} <span class="icon-dir" aria-hidden="true">→</span>'.format("Next") in html
+
+
+@pytest.mark.parametrize(("language", "due"), [("fr", "4 mars 2026"), ("", "March 4, 2026")])
+def test_follow_up_e_mails_are_in_the_recipients_language(caseworker, case, language, due):
+    from casemgmt import followups
+    from casemgmt.followup_models import Notification
+
+    _show_hijri(caseworker, on=False, language=language)
+    row = FollowUp.objects.create(case=case, kind="first_contact", due_on=KNOWN_DAY, assignee=caseworker, key="t:m")
+    message = followups._message(Notification.objects.create(user=caseworker, follow_up=row))
+    assert due in message.body
+    assert case.participant.case_code in message.subject
