@@ -85,7 +85,11 @@ ROLES_BY_ORGANISATION_KIND: dict[str, tuple[str, ...]] = {
 class User(AbstractUser):
     """Custom user from the first migration; the role lives on the membership."""
 
+    # the language the user chose in the switcher or on the preferences page; blank: the browser's
     language = models.CharField(_("language"), max_length=8, blank=True)
+    show_hijri_dates = models.BooleanField(
+        _("show Hijri dates"), default=False, help_text=_("Show the Hijri date beside the Gregorian one.")
+    )
 
     class Meta:
         verbose_name = _("user")
