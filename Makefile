@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test bench audit install install-dev clean lint
+.PHONY: run test bench audit install install-dev clean lint messages
 
 $(VENV)/.installed: requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ bench: install-dev
 ## too and never fails on it (the advisory database changes with the outside world). AUDIT_STRICT=1 fails.
 audit: install-dev
 	$(PY) -m pip_audit --progress-spinner off -l $(if $(AUDIT_STRICT),,|| true)
+
+## make messages: extract new strings into locale/{fr,ar} (translate them, then scripts/i18n.py compile).
+messages: install-dev
+	$(PY) scripts/i18n.py update
 
 lint: install-dev
 	$(PY) -m ruff check .

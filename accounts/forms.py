@@ -1,6 +1,8 @@
 from django import forms
+from django.conf import settings
 from django.forms.utils import flatatt
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import get_language_info
 from django.utils.translation import gettext_lazy as _
 
 from .models import ROLES_BY_ORGANISATION_KIND, Organisation, Role, User
@@ -103,3 +105,22 @@ class UserUpdateForm(StyledForm):
     def __init__(self, *args, organisation: Organisation, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["role"].choices = role_choices(organisation)
+
+
+def language_choices() -> list[tuple[str, str]]:
+    # each language in its own name (a reader of Arabic finds "العربيّة" whatever the page's language)
+    own = [(code, get_language_info(code)["name_local"]) for code, _name in settings.LANGUAGES]
+    return [("", _("The browser's language")), *own]
+
+
+class PreferencesForm(StyledForm):
+    language = forms.ChoiceField(label=_("Language"), required=False)
+    show_hijri_dates = forms.BooleanField(
+        label=_("Show the Hijri date beside Gregorian dates"),
+        required=False,
+        help_text=_("Umm al-Qura calendar; in Arabic or English month names, as the page's language."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["language"].choices = language_choices()

@@ -1,4 +1,4 @@
-"""Session timeouts and required two-factor verification (issue 11)."""
+"""The signed-in user's language (issue 15), session timeouts and required two-factor verification (issue 11)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from django.conf import settings
 from django.contrib.auth import SESSION_KEY, logout
 from django.contrib.auth.views import redirect_to_login
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django_otp import devices_for_user
 
 # Session keys: when the user logged in, and the last recorded activity (epoch seconds).
@@ -30,6 +30,27 @@ def session_started(request) -> None:
     now = int(timezone.now().timestamp())
     request.session[LOGIN_AT] = now
     request.session[SEEN_AT] = now
+
+
+class UserLanguageMiddleware:
+    """A signed-in user's pages are in the language stored on their profile (the switcher stores it),
+    whatever the browser; without a stored choice, LocaleMiddleware's answer stands (the language
+    cookie, else Accept-Language), as for everybody who is not signed in (the login page).
+
+    After AuthenticationMiddleware: it reads request.user, which the later middleware loads anyway
+    (one query for user, membership and organisation, accounts.backends), so it costs no query.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.languages = {code for code, _name in settings.LANGUAGES}
+
+    def __call__(self, request):
+        user = request.user
+        if user.is_authenticated and user.language in self.languages:
+            translation.activate(user.language)
+            request.LANGUAGE_CODE = user.language
+        return self.get_response(request)
 
 
 class SessionTimeoutMiddleware:

@@ -85,7 +85,11 @@ ROLES_BY_ORGANISATION_KIND: dict[str, tuple[str, ...]] = {
 class User(AbstractUser):
     """Custom user from the first migration; the role lives on the membership."""
 
+    # the language the user chose in the switcher or on the preferences page; blank: the browser's
     language = models.CharField(_("language"), max_length=8, blank=True)
+    show_hijri_dates = models.BooleanField(
+        _("show Hijri dates"), default=False, help_text=_("Show the Hijri date beside the Gregorian one.")
+    )
 
     class Meta:
         verbose_name = _("user")
@@ -153,9 +157,14 @@ class StaffSession(AbstractBaseSession):
 
 PARTNER_SCOPES: dict[str, tuple[str, ...]] = {
     # Which scopes a client of each kind of organisation may be given at all (the admin form checks).
-    Organisation.Kind.AUTHORITY: ("cases:read-shared", "legal-events:write", "referrals:write"),
-    Organisation.Kind.EMPLOYER: ("placements:read", "placements:write", "opportunities:write"),
-    Organisation.Kind.TRAINING_PROVIDER: ("placements:read", "placements:write", "opportunities:write"),
+    Organisation.Kind.AUTHORITY: ("cases:read-shared", "legal-events:write", "referrals:write", "webhooks:manage"),
+    Organisation.Kind.EMPLOYER: ("placements:read", "placements:write", "opportunities:write", "webhooks:manage"),
+    Organisation.Kind.TRAINING_PROVIDER: (
+        "placements:read",
+        "placements:write",
+        "opportunities:write",
+        "webhooks:manage",
+    ),
     Organisation.Kind.FUNDER: ("reports:read",),
 }
 DEFAULT_RATE_LIMIT_PER_MINUTE = 120

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -89,6 +90,39 @@ def user_sessions_end(*, user: User) -> int:
 
     deleted, _ = StaffSession.objects.filter(user=user).delete()
     return deleted
+
+
+# --- Preferences (issue 15) -------------------------------------------------------------------------
+
+
+def _check_language(language: str) -> None:
+    if language not in dict(settings.LANGUAGES):
+        raise ValidationError({"language": _("This language is not available.")})
+
+
+@transaction.atomic
+def user_language_set(*, user: User, by: User, language: str) -> User:
+    """Store the language a user chose in the switcher on their own profile: every later request of
+    theirs, in any browser, is in it (accounts.middleware.UserLanguageMiddleware)."""
+    if user.pk != by.pk:
+        raise ValidationError(_("Only the user themselves chooses their language."))
+    _check_language(language)
+    if user.language != language:
+        user.language = language
+        user.save(update_fields=["language"])
+    return user
+
+
+@transaction.atomic
+def user_preferences_update(*, user: User, by: User, language: str, show_hijri_dates: bool) -> User:
+    """The preferences page: language (blank: the browser's) and the Hijri date beside Gregorian dates."""
+    if user.pk != by.pk:
+        raise ValidationError(_("Only the user themselves changes their preferences."))
+    if language:
+        _check_language(language)
+    user.language, user.show_hijri_dates = language, show_hijri_dates
+    user.save(update_fields=["language", "show_hijri_dates"])
+    return user
 
 
 # --- Partner API clients (issue 13) ---------------------------------------------------------------

@@ -454,6 +454,7 @@ def main() -> int:
     from django.test import Client
 
     from accounts.models import User
+    from benchmarks.auth import verified_login
     from benchmarks.run import measure
 
     plain = engines["django"].from_string(
@@ -463,7 +464,7 @@ def main() -> int:
     db = settings.DATABASES["default"]
     conn = psycopg.connect(host=db["HOST"], port=db["PORT"], user=db["USER"], dbname=db["NAME"], autocommit=True)
     client = Client()
-    client.force_login(manager)
+    verified_login(client, manager)
     result = run(conn, manager.membership.organisation_id, client, plain.render, measure)
     path = pathlib.Path(__file__).resolve().parent / "RESULTS.md"
     text = path.read_text()

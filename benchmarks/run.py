@@ -29,6 +29,7 @@ from django.test import Client  # noqa: E402
 from accounts.models import User  # noqa: E402
 from benchmarks import followups  # noqa: E402
 from benchmarks import reports as report_bench  # noqa: E402
+from benchmarks.auth import verified_login  # noqa: E402
 from casemgmt.crypto import decrypt, national_id_hash  # noqa: E402
 from casemgmt.models import Case  # noqa: E402
 
@@ -73,8 +74,8 @@ def main() -> int:
     db = settings.DATABASES["default"]
     conn = psycopg.connect(host=db["HOST"], port=db["PORT"], user=db["USER"], dbname=db["NAME"], autocommit=True)
     app, admin = Client(), Client()
-    app.force_login(manager)
-    admin.force_login(superuser)
+    verified_login(app, manager)
+    verified_login(admin, superuser)
     total = Case.objects.filter(organisation_id=org).count()
     name = "bouzid"
 

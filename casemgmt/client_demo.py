@@ -17,14 +17,14 @@ DEMO_CLIENTS = [
         "Probation case system (demo)",
         "demo-probation-office",
         "demo-secret-probation-office-2026",
-        ["cases:read-shared", "legal-events:write", "referrals:write"],
+        ["cases:read-shared", "legal-events:write", "referrals:write", "webhooks:manage"],
     ),
     (
         "Strait Logistics",
         "Strait Logistics HR (demo)",
         "demo-strait-logistics",
         "demo-secret-strait-logistics-2026",
-        ["placements:read", "placements:write", "opportunities:write"],
+        ["placements:read", "placements:write", "opportunities:write", "webhooks:manage"],
     ),
     (
         "Reintegration Fund",

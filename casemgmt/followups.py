@@ -18,7 +18,7 @@ from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.db.models import OuterRef, Subquery
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
@@ -406,16 +406,18 @@ def _message(notification: Notification) -> EmailMessage:
     code = follow_up.case.participant.case_code
     label = RULES[follow_up.kind].label if follow_up.kind in RULES else follow_up.kind
     link = f"{settings.SITE_URL.rstrip('/')}{reverse('case-detail', args=[follow_up.case_id])}"
-    if notification.purpose == Notification.Purpose.ESCALATION:
-        subject = _("Overdue follow-up on case %(code)s") % {"code": code}
-    else:
-        subject = _("Follow-up due on case %(code)s") % {"code": code}
-    body = _("%(what)s, due %(due)s, on case %(code)s.\n\nOpen the case: %(link)s\n") % {
-        "what": label,
-        "due": follow_up.due_on.isoformat(),
-        "code": code,
-        "link": link,
-    }
+    # in the recipient's language (issue 15): a task has no request to take it from
+    with translation.override(notification.user.language or settings.LANGUAGE_CODE):
+        if notification.purpose == Notification.Purpose.ESCALATION:
+            subject = _("Overdue follow-up on case %(code)s") % {"code": code}
+        else:
+            subject = _("Follow-up due on case %(code)s") % {"code": code}
+        body = _("%(what)s, due %(due)s, on case %(code)s.\n\nOpen the case: %(link)s\n") % {
+            "what": label,
+            "due": formats.date_format(follow_up.due_on, "DATE_FORMAT"),
+            "code": code,
+            "link": link,
+        }
     return EmailMessage(
         subject,
         body,

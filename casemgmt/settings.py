@@ -79,6 +79,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # issue 15: a signed-in user's stored language wins over the cookie and the browser's
+    "accounts.middleware.UserLanguageMiddleware",
     # issue 11: idle and absolute session timeouts, then request.user.is_verified() (django-otp)
     "accounts.middleware.SessionTimeoutMiddleware",
     "django_otp.middleware.OTPMiddleware",
@@ -208,6 +210,10 @@ SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+# the switcher's cookie (issue 15): the language before login; signed-in users' is on their profile
+LANGUAGE_COOKIE_SECURE = not DEBUG
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 
 # --- Headers, CSP and logs (issue 11) --------------------------------------------------
@@ -467,6 +473,7 @@ OAUTH2_PROVIDER = {
         "placements:write": "Update the organisation's placements",
         "opportunities:write": "Publish opportunities",
         "reports:read": "Read suppressed aggregate reports",
+        "webhooks:manage": "Manage the client's webhook subscriptions (events its other scopes may see)",
     },
 }
 

@@ -1,12 +1,10 @@
-from django.conf.urls.i18n import set_language
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from oauth2_provider import views as oauth2_views
 
 from accounts.middleware import two_factor_exempt
-from accounts.views import LoginView
+from accounts.views import LoginView, language_set, preferences
 
 from . import boundary_views, case_views, casefile_views, dpo_views, followup_views, orgsettings, subject_views, views
 
@@ -16,7 +14,8 @@ urlpatterns = [
     path("accounts/login/", LoginView.as_view(), name="login"),
     path("accounts/logout/", two_factor_exempt(auth_views.LogoutView.as_view()), name="logout"),
     path("accounts/two-factor/", include("accounts.urls")),
-    path("i18n/setlang/", login_not_required(set_language), name="set_language"),
+    path("i18n/setlang/", language_set, name="set_language"),
+    path("accounts/preferences/", preferences, name="preferences"),
     path("settings/", include((orgsettings.urlpatterns, orgsettings.app_name))),
     # Apps to the right first: their case pages (/cases/<id>/mentoring/) must win over the case
     # file's generic /cases/<id>/<section>/ pattern.

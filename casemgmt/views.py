@@ -103,7 +103,10 @@ def bad_request(request: HttpRequest, exception=None) -> HttpResponse:
 def server_error(request: HttpRequest) -> HttpResponse:
     if _is_api(request):
         return problem_response(request, status_code=500, title=_("Server error"))
-    # No context processors: the failure may be in one of them.
+    # No context processors: the failure may be in one of them. The language switcher needs only the
+    # CSRF token (from the request's cookie header) and where to come back to.
+    from django.middleware.csrf import get_token
     from django.template import loader
 
-    return HttpResponse(loader.get_template("500.html").render(), status=500)
+    context = {"csrf_token": get_token(request), "switch_next": request.get_full_path()}
+    return HttpResponse(loader.get_template("500.html").render(context), status=500)

@@ -114,6 +114,24 @@ EVENTS_FOR_KIND = {
 }
 
 
+# The scope a client needs to hear of each event: the one that lets it read what the payload carries.
+EVENT_SCOPES = {
+    WebhookEvent.LEGAL_EVENT_RECORDED: "cases:read-shared",
+    WebhookEvent.CONSENT_EXPIRED: "cases:read-shared",
+    WebhookEvent.CONSENT_WITHDRAWN: "cases:read-shared",
+    WebhookEvent.REFERRAL_STATUS_CHANGED: "referrals:write",
+    WebhookEvent.PLACEMENT_STATUS_CHANGED: "placements:read",
+}
+
+
+def events_for(organisation, scopes: Iterable[str] | None = None) -> list[str]:
+    """The events a client of this organisation (holding these scopes, if given) may subscribe to."""
+    allowed = EVENTS_FOR_KIND.get(organisation.kind, set())
+    if scopes is not None:
+        allowed = {e for e in allowed if EVENT_SCOPES[e] in set(scopes)}
+    return sorted(allowed)
+
+
 def check_url(url: str) -> None:
     """HTTPS only, and no internal addresses (SSRF), unless the settings allow them (demo, tests)."""
     parsed = urllib.parse.urlsplit(url)
@@ -136,9 +154,9 @@ def check_url(url: str) -> None:
             raise ValidationError({"url": [_("This address points into a private network.")]})
 
 
-@transaction.atomic
-def subscribe(*, application, organisation, url: str, events: Iterable[str]) -> WebhookSubscription:
-    """A partner client subscribes its endpoint; the secret is returned once on the row (`secret`)."""
+def _checked(organisation, url: str, events: Iterable[str], scopes: Iterable[str] | None) -> list[str]:
+    """The events, sorted and de-duplicated, once the organisation's kind, the client's scopes and the
+    address allow them; every problem at once as field errors."""
     events = sorted(set(events))
     errors = {}
     allowed = EVENTS_FOR_KIND.get(organisation.kind, set())
@@ -149,14 +167,52 @@ def subscribe(*, application, organisation, url: str, events: Iterable[str]) -> 
         errors["events"] = [_("Unknown event: %(event)s.") % {"event": unknown[0]}]
     elif not set(events) <= allowed:
         errors["events"] = [_("Your organisation cannot receive this event.")]
+    elif scopes is not None and (missing := [e for e in events if EVENT_SCOPES[e] not in set(scopes)]):
+        errors["events"] = [
+            _("This client's scopes do not cover the event %(event)s (it needs %(scope)s).")
+            % {"event": missing[0], "scope": EVENT_SCOPES[missing[0]]}
+        ]
     try:
         check_url(url)
     except ValidationError as exc:
         errors.update(exc.message_dict)
     if errors:
         raise ValidationError(errors)
+    return events
+
+
+@transaction.atomic
+def subscribe(
+    *, application, organisation, url: str, events: Iterable[str], scopes: Iterable[str] | None = None
+) -> WebhookSubscription:
+    """A partner client subscribes its endpoint; the secret is returned once on the row (`secret`).
+    `scopes` (the client's token's) narrow the events to those its scopes may read."""
+    events = _checked(organisation, url, events, scopes)
     return WebhookSubscription.objects.create(
         application=application, organisation=organisation, url=url, events=events, secret=new_secret()
+    )
+
+
+@transaction.atomic
+def subscription_update(
+    subscription: WebhookSubscription, *, scopes: Iterable[str] | None = None, **changes
+) -> WebhookSubscription:
+    """Change the address and/or the events of a subscription, under the same rules as `subscribe`."""
+    url = changes.get("url", subscription.url)
+    events = changes.get("events", subscription.events)
+    subscription.events = _checked(subscription.organisation, url, events, scopes)
+    subscription.url = url
+    subscription.save(update_fields=["url", "events"])
+    return subscription
+
+
+@transaction.atomic
+def unsubscribe(subscription: WebhookSubscription) -> None:
+    """The client ends a subscription: nothing more is sent (waiting deliveries are given up); the
+    row and its delivery records stay for the system administrator's oversight."""
+    WebhookSubscription.objects.filter(pk=subscription.pk).update(is_active=False)
+    WebhookDelivery.objects.filter(subscription=subscription, status=WebhookDelivery.Status.PENDING).update(
+        status=WebhookDelivery.Status.FAILED, next_attempt_at=None, last_error="subscription ended"
     )
 
 
@@ -227,11 +283,18 @@ def subscribers(event: str, organisation_ids: Iterable[int]) -> list[WebhookSubs
     ids = list(set(organisation_ids))
     if not ids:
         return []
-    return list(
-        WebhookSubscription.objects.filter(is_active=True, organisation_id__in=ids, events__contains=[event])
-        .select_related("application")
+    subs = (
+        WebhookSubscription.objects.filter(
+            is_active=True,
+            organisation_id__in=ids,
+            events__contains=[event],
+            application__api_client__is_active=True,
+        )
+        .select_related("application__api_client")
         .order_by("pk")
     )
+    # A client whose scope was taken away since it subscribed hears nothing more of that event.
+    return [s for s in subs if EVENT_SCOPES[event] in s.application.api_client.scopes]
 
 
 def has_subscribers(event: str, organisation_ids: Iterable[int]) -> bool:

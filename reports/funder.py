@@ -232,7 +232,7 @@ def as_json(organisation_name: str, quarter: Quarter, tables: list[FunderTable])
             "complementary": SECONDARY,
             "note": str(
                 _(
-                    "Counts under 5 are shown as <5; a few more are hidden (–) so that no hidden count "  # noqa: RUF001 (the dash is shown)
+                    "Counts under 5 are shown as <5; a few more are hidden (–) so that no hidden count "  # noqa: RUF001 (the dash is what the page shows)
                     "follows from the totals."
                 )
             ),

@@ -2,7 +2,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
-from . import boundary, casefile, cases, followups, views
+from . import boundary, casefile, cases, followups, views, webhooks
 
 router = SimpleRouter()
 router.include_format_suffixes = False
@@ -20,6 +20,7 @@ router.register("follow-ups", followups.FollowUpViewSet, basename="api-follow-up
 router.register("shared-cases", boundary.SharedCaseViewSet, basename="api-shared-case")
 router.register("authority-referrals", boundary.AuthorityReferralViewSet, basename="api-authority-referral")
 router.register("information-requests", boundary.InformationRequestViewSet, basename="api-information-request")
+router.register("webhook-subscriptions", webhooks.WebhookSubscriptionViewSet, basename="api-webhook-subscription")
 router.register("exceptional-disclosures", boundary.ExceptionalDisclosureViewSet, basename="api-exceptional-disclosure")
 for _key, _path in [
     ("note", "notes"),

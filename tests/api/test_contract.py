@@ -68,8 +68,8 @@ def test_every_operation_is_complete(schema):
                             failures.append(f"{where}: {code} example {name} breaks the schema: {error.message}")
         if method in ("post", "put", "patch"):
             content = op.get("requestBody", {}).get("content") or {}
-            # bodiless by design: removing a team member, confirming a checked import
-            if not content and not url.endswith(("/team/{member_id}/", "/imports/{id}/confirm/")):
+            # bodiless by design: removing a team member, confirming a checked import, a new webhook secret
+            if not content and not url.endswith(("/team/{member_id}/", "/imports/{id}/confirm/", "/rotate-secret/")):
                 failures.append(f"{where}: no request body schema")
             for media, body in content.items():
                 if "schema" not in body or not body.get("examples"):

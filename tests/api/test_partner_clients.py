@@ -20,7 +20,7 @@ from rest_framework.test import APIClient
 
 from accounts import services as account_services
 from accounts.models import ApiClient, City, Organisation
-from casemgmt import shared_view
+from casemgmt import shared_view, webhooks
 from casemgmt.api.clients import required_scopes_for
 from casemgmt.boundary_models import AuthorityReferral, DisclosureLog
 from casemgmt.casefile import LegalEvent
@@ -147,7 +147,12 @@ def test_the_token_endpoint_needs_no_session_and_gives_a_short_lived_token_with_
     body = response.json()
     assert body["token_type"] == "Bearer"
     assert body["expires_in"] == 900
-    assert set(body["scope"].split()) == {"cases:read-shared", "legal-events:write", "referrals:write"}
+    assert set(body["scope"].split()) == {
+        "cases:read-shared",
+        "legal-events:write",
+        "referrals:write",
+        "webhooks:manage",
+    }
     assert "refresh_token" not in body
     # a wrong secret is refused
     assert token_response(PROBATION, "not-the-secret").status_code == 401
@@ -306,11 +311,20 @@ OPEN = {
     ("api-partner-opportunity-list", "post"): {STRAIT},
     ("api-partner-opportunity-detail", "get"): {STRAIT},
     ("api-reports-summary", "get"): {FUND},
+    # webhook subscriptions (issue 14): every client whose organisation may hear an event
+    ("api-webhook-subscription-list", "get"): {PROBATION, STRAIT},
+    ("api-webhook-subscription-list", "post"): {PROBATION, STRAIT},
+    ("api-webhook-subscription-detail", "get"): {PROBATION, STRAIT},
+    ("api-webhook-subscription-detail", "patch"): {PROBATION, STRAIT},
+    ("api-webhook-subscription-detail", "delete"): {PROBATION, STRAIT},
+    ("api-webhook-subscription-deliveries", "get"): {PROBATION, STRAIT},
+    ("api-webhook-subscription-rotate-secret", "post"): {PROBATION, STRAIT},
     # the contract itself (no case data) is readable with any valid token
     ("api-schema", "get"): {PROBATION, STRAIT, FUND},
     ("api-docs", "get"): {PROBATION, STRAIT, FUND},
 }
 VIEW_ACTIONS = {"get", "post", "put", "patch", "delete"}
+WEBHOOK_CONDITIONAL = {("api-webhook-subscription-detail", "patch"), ("api-webhook-subscription-detail", "delete")}
 
 
 def _walk(patterns, prefix=""):
@@ -368,8 +382,26 @@ def _url(name: str, kwargs: list[str], own: dict[str, int]) -> str:
         return reverse(name, kwargs=dict.fromkeys(kwargs, "x"))
 
 
-def _own_objects(world, referral) -> dict[str, int]:
-    return {
+def _own_objects(world, referral, client_id) -> dict[str, int]:
+    own = {}
+    if client_id in (PROBATION, STRAIT):
+        api_client = ApiClient.objects.get(application__client_id=client_id)
+        event = "legal_event.recorded" if client_id == PROBATION else "placement.status_changed"
+        sub = webhooks.subscribe(
+            application=api_client.application,
+            organisation=api_client.organisation,
+            url="https://hooks.example/in",
+            events=[event],
+        )
+        own = dict.fromkeys(
+            [
+                "api-webhook-subscription-detail",
+                "api-webhook-subscription-deliveries",
+                "api-webhook-subscription-rotate-secret",
+            ],
+            sub.pk,
+        )
+    return own | {
         "api-shared-case-detail": world["shared"].pk,
         "api-shared-case-legal-events": world["shared"].pk,
         "api-authority-referral-detail": referral.pk,
@@ -386,7 +418,7 @@ def test_scope_by_organisation_matrix_over_every_endpoint(world, client_id):
         authority=organisation("Regional Probation Office"),
         submitted_by=ApiClient.objects.get(application__client_id=PROBATION).application.user,
     )
-    own = _own_objects(world, referral)
+    own = _own_objects(world, referral, client_id)
     client = as_client(client_id)
     ApiClient.objects.filter(application__client_id=client_id).update(rate_limit_per_minute=10_000)
     failures = []
@@ -404,8 +436,10 @@ def test_scope_by_organisation_matrix_over_every_endpoint(world, client_id):
         status = response.status_code
         if in_scope:
             expected = {200} if method == "get" else {400}  # an empty body is refused field by field
-            if name == "api-partner-placement-move":
+            if name == "api-partner-placement-move" or (name, method) in WEBHOOK_CONDITIONAL:
                 expected = {428}  # a partner's workflow step needs If-Match before anything else (safe writes)
+            if name == "api-webhook-subscription-rotate-secret":
+                expected = {200}  # no body to refuse
             if status not in expected:
                 failures.append(f"{method.upper()} {url}: {status}, expected {expected} (in scope)")
         elif status != 403:

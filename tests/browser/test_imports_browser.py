@@ -28,7 +28,7 @@ def test_manager_uploads_a_csv_sees_the_dry_run_and_imports(page, demo, tmp_path
     expect(page.get_by_role("button", name="Import 1 row")).to_have_count(0)
     assert not Participant.objects.filter(given_name_latin__in=["Imran1", "Imran2"]).exists()
 
-    page.get_by_role("link", name="← Import from a spreadsheet").click()
+    page.get_by_role("link", name="Import from a spreadsheet").click()  # the arrow is aria-hidden
     page.get_by_label("What the file holds").select_option("participants")
     page.get_by_label("File (CSV UTF-8 or XLSX)").set_input_files(str(good))
     page.get_by_role("button", name="Check the file (dry run)").click()

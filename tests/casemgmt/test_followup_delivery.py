@@ -48,7 +48,9 @@ def _ping(queue: str, broker: str | None) -> bool:
         probe.close()
 
 
-def start_worker(queue: str, broker: str | None = None, *, log: Path | None = None) -> subprocess.Popen:
+def start_worker(
+    queue: str, broker: str | None = None, *, log: Path | None = None, extra_env: dict | None = None
+) -> subprocess.Popen:
     """A worker of its own, on a queue of its own (parallel test processes share the Redis), using the
     database this test writes to; on `broker` (a Redis of the test's own) if given. The broker reaches the
     worker through its environment, as in production (CELERY_BROKER_URL)."""
@@ -59,6 +61,7 @@ def start_worker(queue: str, broker: str | None = None, *, log: Path | None = No
         "DATABASE_URL": url,
         "DATABASE_CONN_MAX_AGE": "0",
         "CELERY_TASK_DEFAULT_QUEUE": queue,  # what the worker enqueues (the e-mails) stays on this queue
+        **(extra_env or {}),
     }
     if broker:
         env["CELERY_BROKER_URL"] = env["CELERY_RESULT_BACKEND"] = broker

@@ -14,9 +14,9 @@ import time_machine
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
-from oauth2_provider.models import Application
 
-from accounts.models import City, Organisation
+from accounts.models import PARTNER_SCOPES, City, Organisation
+from accounts.services import api_client_register
 from casemgmt import boundary_services, webhooks
 from casemgmt.boundary_models import DisclosureLog
 from casemgmt.casefile_services import case_screen, record_create, record_update
@@ -69,14 +69,16 @@ def receiver():
     r.close()
 
 
-def client_for(name):
-    return Application.objects.create(
-        name=name, client_type="confidential", authorization_grant_type="client-credentials"
+def client_for(org):
+    """A registered partner client of the organisation, holding every scope its kind may hold."""
+    api_client, _secret = api_client_register(
+        name=f"client of {org.pk}", organisation=org, scopes=PARTNER_SCOPES[org.kind]
     )
+    return api_client.application
 
 
 def subscribe(org, url, events):
-    return webhooks.subscribe(application=client_for(f"client of {org.pk}"), organisation=org, url=url, events=events)
+    return webhooks.subscribe(application=client_for(org), organisation=org, url=url, events=events)
 
 
 def probation():

@@ -6,7 +6,10 @@
     var block = document.getElementById("report-data");
     if (!block || typeof Chart === "undefined") { return; }
     var charts = JSON.parse(block.textContent);
+    // Right-to-left pages (Arabic, issue 15): the legend and tooltips read right to left, the category
+    // axis runs from the right (first period on the right) and the value axis stands on the right.
     var rtl = document.documentElement.dir === "rtl";
+    var direction = rtl ? "rtl" : "ltr";
     charts.forEach(function (spec) {
       var canvas = document.getElementById(spec.id);
       if (!canvas) { return; }
@@ -17,10 +20,13 @@
           responsive: true,
           maintainAspectRatio: false,
           animation: false,
-          plugins: { legend: { display: spec.datasets.length > 1, rtl: rtl } },
+          plugins: {
+            legend: { display: spec.datasets.length > 1, rtl: rtl, textDirection: direction },
+            tooltip: { rtl: rtl, textDirection: direction }
+          },
           scales: {
-            x: { stacked: spec.stacked, reverse: rtl },
-            y: { stacked: spec.stacked, beginAtZero: true }
+            x: { type: "category", stacked: spec.stacked, reverse: rtl },
+            y: { stacked: spec.stacked, beginAtZero: true, position: rtl ? "right" : "left" }
           }
         }
       });
