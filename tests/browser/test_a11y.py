@@ -141,8 +141,8 @@ def main_pages(case: Case) -> dict[str, dict[str, str]]:
             "timeline": f"/cases/{case.pk}/timeline/",
             "form with errors": "/cases/new/",
         },
-        "mentor": {"mentor portal": "/mentoring/"},
-        "counsellor": {"counsellor page": "/family/"},
+        "mentor": {"mentor home": "/", "mentor portal": "/mentoring/"},
+        "counsellor": {"counsellor home": "/", "counsellor page": "/family/"},
         "manager": {"dashboard": "/reports/"},
     }
 
