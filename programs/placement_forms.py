@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.forms import StyledForm, StyledModelForm
 from accounts.models import City, Organisation
@@ -73,7 +74,9 @@ class OpportunityForm(StyledModelForm):
 class BoardFilterForm(forms.Form):
     q = forms.CharField(label=_("Search"), required=False)
     is_open = forms.ChoiceField(
-        label=_("Open"), required=False, choices=[("yes", _("Open")), ("no", _("Closed")), ("all", _("All"))]
+        label=pgettext_lazy("filter of opportunities", "Open"),
+        required=False,
+        choices=[("yes", _("Open")), ("no", _("Closed")), ("all", _("All"))],
     )
     kind = forms.ChoiceField(label=_("Kind"), required=False, choices=[("", _("Any")), *OpportunityKind.choices])
     city = forms.ChoiceField(label=_("City"), required=False)
