@@ -3,8 +3,9 @@
 The baseline covers the figures that have data at scale (caseload by stage, risk band, city and lead;
 referrals per month by source and by screening outcome; days to first contact and to plan; overdue
 follow-ups by kind and holder; risk-band movement; exits by reason), each the same rows, groups and
-totals the page shows, written as one would by hand (joins, LATERAL for a case's first or latest
-assessment, GROUPING SETS for a totals row) and rendered through one plain template. The figures with no
+totals the page shows, written as one would by hand on the same schema (joins; the case's assessment
+summary columns for its first and latest band, as the app reads them; months by `date_trunc`;
+GROUPING SETS for a totals row) and rendered through one plain template. The figures with no
 rows at scale (mentoring, families, placements, outcomes, re-offending and relapse events, disclosures)
 are not in it: the page still runs their queries (a few ms in all, on empty index ranges).
 """
@@ -35,9 +36,7 @@ QUERIES = {
         SELECT c.stage, count(*) FROM casemgmt_case c WHERE {CASELOAD}
         GROUP BY GROUPING SETS ((c.stage), ()) ORDER BY 1""",
     "caseload_risk": f"""
-        SELECT coalesce(b.risk_band, 'none'), count(*) FROM casemgmt_case c
-        LEFT JOIN LATERAL (SELECT risk_band FROM casemgmt_assessment a WHERE a.case_id = c.id
-                           ORDER BY assessed_on DESC, id DESC LIMIT 1) b ON true
+        SELECT coalesce(nullif(c.latest_risk_band, ''), 'none'), count(*) FROM casemgmt_case c
         WHERE {CASELOAD} GROUP BY 1 ORDER BY 1""",
     "caseload_city": f"""
         SELECT ci.id, ci.name, count(*) FROM casemgmt_case c
@@ -49,7 +48,7 @@ QUERIES = {
         LEFT JOIN accounts_user u ON u.id = t.user_id
         WHERE {CASELOAD} GROUP BY t.user_id, u.first_name, u.last_name ORDER BY coalesce(t.user_id::text, 'none')""",
     "referrals_month": f"""
-        SELECT to_char(c.referral_date, 'YYYY-MM'), c.referral_source, count(*) FROM casemgmt_case c
+        SELECT date_trunc('month', c.referral_date)::date, c.referral_source, count(*) FROM casemgmt_case c
         WHERE {REFERRED} GROUP BY 1, 2 ORDER BY 1, 2""",
     "referrals_outcome": f"""
         SELECT c.referral_source, coalesce(nullif(c.eligibility, ''), 'pending'), count(*) FROM casemgmt_case c
@@ -57,11 +56,9 @@ QUERIES = {
     "timeliness": f"""
         SELECT c.referral_source, count(*), count(c.first_contact_date),
                percentile_cont(0.5) WITHIN GROUP (ORDER BY c.first_contact_date - c.referral_date),
-               count(g.first_goal - a.first_on),
-               percentile_cont(0.5) WITHIN GROUP (ORDER BY g.first_goal - a.first_on)
+               count(g.first_goal - c.first_assessed_on),
+               percentile_cont(0.5) WITHIN GROUP (ORDER BY g.first_goal - c.first_assessed_on)
         FROM casemgmt_case c
-        LEFT JOIN (SELECT case_id, min(assessed_on) AS first_on FROM casemgmt_assessment GROUP BY case_id) a
-               ON a.case_id = c.id
         LEFT JOIN (SELECT case_id, min((created_at AT TIME ZONE %(tz)s)::date) AS first_goal
                    FROM casemgmt_goal GROUP BY case_id) g ON g.case_id = c.id
         WHERE {REFERRED} GROUP BY GROUPING SETS ((c.referral_source), ()) ORDER BY 1""",
@@ -72,20 +69,16 @@ QUERIES = {
           AND (f.snoozed_until IS NULL OR f.snoozed_until < %(today)s)
         GROUP BY GROUPING SETS ((f.kind, f.assignee_id, u.first_name, u.last_name), ()) ORDER BY 1, 2::text""",
     "risk_movement": """
-        SELECT first.risk_band, latest.risk_band, count(*) FROM casemgmt_case c
-        CROSS JOIN LATERAL (SELECT id, risk_band, assessed_on FROM casemgmt_assessment a WHERE a.case_id = c.id
-                            ORDER BY assessed_on DESC, id DESC LIMIT 1) latest
-        CROSS JOIN LATERAL (SELECT id, risk_band FROM casemgmt_assessment a WHERE a.case_id = c.id
-                            ORDER BY assessed_on, id LIMIT 1) first
-        WHERE c.organisation_id = %(org)s AND latest.assessed_on BETWEEN %(start)s AND %(end)s
-          AND first.id <> latest.id
+        SELECT c.first_risk_band, c.latest_risk_band, count(*) FROM casemgmt_case c
+        WHERE c.organisation_id = %(org)s AND c.latest_assessed_on BETWEEN %(start)s AND %(end)s
+          AND c.assessment_count >= 2
         GROUP BY 1, 2 ORDER BY 1, 2""",
     "exits_reason": """
         SELECT c.exit_reason, count(*) FROM casemgmt_case c
         WHERE c.organisation_id = %(org)s AND c.exited_on BETWEEN %(start)s AND %(end)s AND c.exit_reason <> ''
         GROUP BY GROUPING SETS ((c.exit_reason), ()) ORDER BY 1""",
     "mentoring_sessions": """
-        SELECT to_char(s.starts_at AT TIME ZONE %(tz)s, 'YYYY-MM'), count(*),
+        SELECT date_trunc('month', s.starts_at AT TIME ZONE %(tz)s), count(*),
                count(*) FILTER (WHERE s.status = 'attended'), count(*) FILTER (WHERE s.status = 'no_show')
         FROM programs_mentoringsession s JOIN casemgmt_case c ON c.id = s.case_id
         WHERE c.organisation_id = %(org)s AND s.starts_at >= %(start_at)s AND s.starts_at < %(end_before)s
@@ -108,7 +101,7 @@ QUERIES = {
         WHERE c.organisation_id = %(org)s AND s.starts_at >= %(start_at)s AND s.starts_at < %(end_before)s
         GROUP BY GROUPING SETS ((s.kind, s.status), ()) ORDER BY 1, 2""",
     "placements_started": """
-        SELECT to_char(p.started_on, 'YYYY-MM'), count(*) FROM programs_placement p
+        SELECT date_trunc('month', p.started_on)::date, count(*) FROM programs_placement p
         JOIN casemgmt_case c ON c.id = p.case_id
         WHERE c.organisation_id = %(org)s AND p.started_on BETWEEN %(start)s AND %(end)s
         GROUP BY GROUPING SETS ((1), ()) ORDER BY 1""",
@@ -292,15 +285,22 @@ def drill_floor(conn, org: int, render, month: str):
         JOIN casemgmt_participant p ON p.id = c.participant_id
         WHERE c.organisation_id = %(org)s AND c.id IN (
           SELECT s.case_id FROM programs_mentoringsession s WHERE s.status = 'attended'
-            AND to_char(s.starts_at AT TIME ZONE %(tz)s, 'YYYY-MM') = %(month)s
+            AND s.starts_at >= %(month_at)s AND s.starts_at < %(month_before)s
             AND s.starts_at >= %(start_at)s AND s.starts_at < %(end_before)s)
         ORDER BY p.case_code LIMIT 50"""
     count = sql.replace(
         "SELECT p.case_code, p.given_name_latin, p.family_name_latin, c.stage", "SELECT count(*)"
     ).replace("ORDER BY p.case_code LIMIT 50", "")
 
+    first = datetime.date.fromisoformat(f"{month}-01")
+    following = (first + datetime.timedelta(days=32)).replace(day=1)
+    bounds = {
+        "month_at": timezone.make_aware(datetime.datetime.combine(first, datetime.time.min)),
+        "month_before": timezone.make_aware(datetime.datetime.combine(following, datetime.time.min)),
+    }
+
     def run():
-        query = {**params(org), "month": month}
+        query = {**params(org), **bounds}
         rows = conn.execute(sql, query).fetchall()
         conn.execute(count, query).fetchone()
         return render({"rows": rows})

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation
@@ -108,6 +109,22 @@ class Assessment(CaseRecord):
 
     def __str__(self) -> str:
         return f"{self.assessed_on} ({self.risk_band})"
+
+
+def case_assessment_summary(ref: str = "pk") -> dict[str, models.Expression]:
+    """The `Case` columns that sum up the case's assessments (count, first and latest date and band), as
+    subqueries on the case at `ref`: `Case.objects.filter(...).update(**case_assessment_summary())`."""
+    of_case = Assessment.objects.filter(case_id=models.OuterRef(ref))
+    first = of_case.order_by("assessed_on", "pk")
+    latest = of_case.order_by("-assessed_on", "-pk")
+    count = of_case.order_by().values("case_id").annotate(n=models.Count("pk")).values("n")
+    return {
+        "assessment_count": Coalesce(models.Subquery(count), 0),
+        "first_assessed_on": models.Subquery(first.values("assessed_on")[:1]),
+        "first_risk_band": Coalesce(models.Subquery(first.values("risk_band")[:1]), models.Value("")),
+        "latest_assessed_on": models.Subquery(latest.values("assessed_on")[:1]),
+        "latest_risk_band": Coalesce(models.Subquery(latest.values("risk_band")[:1]), models.Value("")),
+    }
 
 
 class InformationQuality(models.TextChoices):

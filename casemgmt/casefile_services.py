@@ -27,6 +27,7 @@ from .casefile import (
     GoalProgress,
     Outcome,
     RiskBand,
+    case_assessment_summary,
 )
 from .models import Case, CaseTeamMember, CaseTransfer, Eligibility, ExitReason, LegalStatus, Stage, StageChange
 from .services import _set_stage, lock_writable
@@ -247,7 +248,8 @@ def assessment_record(
             row.full_clean(exclude=["assessment", "item"])
             answer_rows.append(row)
         AssessmentAnswer.objects.bulk_create(answer_rows)
-        Case.objects.filter(pk=case.pk).update(updated_at=timezone.now())
+        # the case row (locked above) sums up its assessments for the reports: one UPDATE with the touch
+        Case.objects.filter(pk=case.pk).update(updated_at=timezone.now(), **case_assessment_summary())
         followups.changed("assessment.recorded", assessment, by=by)
         return assessment
 

@@ -13,6 +13,7 @@ history included, counts for the receiving NGO only).
 from __future__ import annotations
 
 import datetime
+import zoneinfo
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,6 +23,7 @@ from django.db.models import (
     Aggregate,
     CharField,
     Count,
+    DateTimeField,
     Exists,
     F,
     FilteredRelation,
@@ -37,12 +39,12 @@ from django.db.models import (
     When,
 )
 from django.db.models import Case as SqlCase
-from django.db.models.functions import Cast, Coalesce, Concat, NullIf
+from django.db.models.functions import Cast, Coalesce, Concat, NullIf, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from casemgmt.boundary_models import DisclosureLog
-from casemgmt.casefile import Assessment, Goal, LegalEvent, Outcome, RelapseEvent, RiskBand
+from casemgmt.casefile import Goal, LegalEvent, Outcome, RelapseEvent, RiskBand
 from casemgmt.followup_models import OPEN_STATUSES, FollowUp
 from casemgmt.models import Case, CaseTeamMember, Eligibility, ExitReason, ReferralSource, Stage
 from families.models import CounsellingSession, Engagement, EngagementKind, EngagementStatus, SessionKind
@@ -127,6 +129,54 @@ def month_of_time(field_name: str) -> Func:
     return Func(local, Value("YYYY-MM"), function="to_char", output_field=CharField())
 
 
+def _month_bounds(key: str) -> tuple[datetime.date, datetime.date]:
+    """The first day of the month `key` ("2026-10") and of the next one; ValueError if it is no month."""
+    first = datetime.datetime.strptime(key, "%Y-%m").date()
+    following = (first + datetime.timedelta(days=32)).replace(day=1)
+    return first, following
+
+
+def _month_key(value) -> str:
+    return NONE if value is None else value.strftime("%Y-%m")
+
+
+def month_dim(field_name: str, *, title=None) -> Dim:
+    """Rows by calendar month of a date field: grouped by `date_trunc` (no text per row), keyed "YYYY-MM",
+    and a month's rows are a half-open range on the field, so its index serves the drill-down."""
+
+    def match(key: str) -> Q:
+        first, following = _month_bounds(key)
+        return Q(**{f"{field_name}__gte": first, f"{field_name}__lt": following})
+
+    return Dim("month", title or _("Month"), TruncMonth(field_name), key=_month_key, match=match)
+
+
+def _local_midnight(day: datetime.date) -> Func:
+    # the instant the day starts in the organisation's time zone, by the database's own zone rules: the
+    # same rules as the month grouping's AT TIME ZONE, so a row at the edge of a month is in the month it
+    # is counted in (Python's and the server's tz data may differ)
+    return Func(
+        Value(day.isoformat()),
+        Value(settings.TIME_ZONE),
+        template="(%(expressions)s)",
+        arg_joiner="::timestamp AT TIME ZONE ",
+        output_field=DateTimeField(),
+    )
+
+
+def local_month_dim(field_name: str, *, title=None) -> Dim:
+    """Rows by calendar month of a timestamp in the organisation's time zone (not the database session's,
+    UTC), keyed "YYYY-MM"; a month's rows are a half-open range of instants (the index on the column
+    serves it)."""
+    zone = zoneinfo.ZoneInfo(settings.TIME_ZONE)
+
+    def match(key: str) -> Q:
+        first, following = _month_bounds(key)
+        return Q(**{f"{field_name}__gte": _local_midnight(first), f"{field_name}__lt": _local_midnight(following)})
+
+    return Dim("month", title or _("Month"), TruncMonth(field_name, tzinfo=zone), key=_month_key, match=match)
+
+
 def ratio(numerator, denominator) -> Func:
     return Cast(numerator, FloatField()) / NullIf(Cast(denominator, FloatField()), Value(0.0))
 
@@ -145,10 +195,12 @@ IN_PERIOD = _("in the period")
 class Dim:
     name: str
     title: Any
-    expr: Any  # a text expression: keys are compared as strings in drill-downs
+    expr: Any  # a text expression: keys are compared as strings in drill-downs (unless `match` is given)
     labels: Mapping[str, Any] | None = None  # static labels (choices)
     label_expr: Any = None  # or a label computed in the same query (a city's or a worker's name)
     order: Any = None  # how rows sort, when the text key would sort wrongly ("180" before "30")
+    key: Callable[[Any], str] = str  # the row's key from the grouped value
+    match: Callable[[str], Q] | None = None  # the fact rows of one key (ValueError: no such key)
 
 
 @dataclass(frozen=True)
@@ -205,14 +257,6 @@ def _caseload_by_lead(f: Filters) -> QuerySet:
     return _caseload(f).alias(lead=FilteredRelation("team", condition=Q(team__is_lead=True)))
 
 
-def _latest_band(ref: str = "pk"):
-    return Assessment.objects.filter(case_id=OuterRef(ref)).order_by("-assessed_on", "-pk").values("risk_band")[:1]
-
-
-def _first_band(ref: str = "pk"):
-    return Assessment.objects.filter(case_id=OuterRef(ref)).order_by("assessed_on", "pk").values("risk_band")[:1]
-
-
 RISK_LABELS = {**_choices(RiskBand.choices), NONE: _("Not assessed")}
 OUTCOME_LABELS = {**_choices(Eligibility.choices), "pending": _("Not yet decided")}
 CASELOAD_NOTE = _("today, cases not closed or declined")
@@ -223,14 +267,11 @@ def _referrals(f: Filters) -> QuerySet:
 
 
 def _timeliness(f: Filters) -> QuerySet:
-    # the first assessment is looked up inside the first goal's subquery: only for cases that have a plan
-    first_assessed = (
-        Assessment.objects.filter(case_id=OuterRef("case_id")).order_by("assessed_on").values("assessed_on")[:1]
-    )
+    # the first goal's day against the case's first assessment (its summary column): only cases with a plan
     plan_days = (
         Goal.objects.filter(case_id=OuterRef("pk"))
         .order_by("created_at")
-        .annotate(days=DaysBetween(F("created_at__date"), Subquery(first_assessed)))
+        .annotate(days=DaysBetween(F("created_at__date"), OuterRef("first_assessed_on")))
         .values("days")[:1]
     )
     return _referrals(f).annotate(
@@ -335,19 +376,9 @@ UNKNOWN_LABEL = _("Not recorded")
 
 
 def _risk_movement(f: Filters) -> QuerySet:
-    assessments = Assessment.objects.filter(case_id=OuterRef("pk"))
-    latest = assessments.order_by("-assessed_on", "-pk")
-    # cases assessed at least twice (first and latest differ) whose latest assessment falls in the period
-    return (
-        Case.objects.filter(case_q(f))
-        .alias(
-            latest_on=Subquery(latest.values("assessed_on")[:1]),
-            latest_pk=Subquery(latest.values("pk")[:1]),
-            first_pk=Subquery(assessments.order_by("assessed_on", "pk").values("pk")[:1]),
-        )
-        .filter(latest_on__gte=f.start, latest_on__lte=f.end)
-        .exclude(first_pk=F("latest_pk"))
-    )
+    # cases assessed at least twice (first and latest differ) whose latest assessment falls in the period:
+    # the case's own summary columns (casefile.case_assessment_summary), no look-up per case
+    return Case.objects.filter(case_q(f), on_day("latest_assessed_on", f), assessment_count__gte=2)
 
 
 def _exits(f: Filters) -> QuerySet:
@@ -428,7 +459,10 @@ _register(
         _caseload,
         (
             Dim(
-                "band", _("Risk band (latest assessment)"), Coalesce(Subquery(_latest_band()), Value(NONE)), RISK_LABELS
+                "band",
+                _("Risk band (latest assessment)"),
+                Coalesce(NullIf(F("latest_risk_band"), Value("")), Value(NONE)),
+                RISK_LABELS,
             ),
         ),
         (Measure("cases", _("Cases"), _count_rows()),),
@@ -469,7 +503,7 @@ _register(
         _("Referrals per month by source"),
         REFERRALS,
         _referrals,
-        (Dim("month", _("Month"), month_of_date("referral_date")), SOURCE_DIM),
+        (month_dim("referral_date"), SOURCE_DIM),
         (Measure("cases", _("Referrals"), _count_rows()),),
         case_ref="pk",
         chart="stacked",
@@ -549,7 +583,7 @@ _register(
         _("Mentoring sessions per month and attendance"),
         MENTORING,
         _mentoring_sessions,
-        (Dim("month", _("Month"), month_of_time("starts_at")),),
+        (local_month_dim("starts_at"),),
         (
             Measure("sessions", _("Sessions"), _count_rows()),
             Measure("attended", _("Attended"), _count_rows(ATTENDED), where=ATTENDED),
@@ -623,7 +657,7 @@ _register(
         _("Placements started per month"),
         PLACEMENTS,
         _placements,
-        (Dim("month", _("Month"), month_of_date("started_on")),),
+        (month_dim("started_on"),),
         (Measure("placements", _("Placements started"), _count_rows()),),
         chart="line",
         total=True,
@@ -697,8 +731,8 @@ _register(
         OUTCOMES,
         _risk_movement,
         (
-            Dim("first", _("First assessment"), Subquery(_first_band()), _choices(RiskBand.choices)),
-            Dim("latest", _("Latest assessment"), Subquery(_latest_band()), _choices(RiskBand.choices)),
+            Dim("first", _("First assessment"), F("first_risk_band"), _choices(RiskBand.choices)),
+            Dim("latest", _("Latest assessment"), F("latest_risk_band"), _choices(RiskBand.choices)),
         ),
         (Measure("cases", _("Cases"), _count_rows()),),
         case_ref="pk",

@@ -1,5 +1,5 @@
-"""Reads of the reports: each figure as one GROUP BY query (plus one for its totals row), and the
-cases behind a figure through the access policy."""
+"""Reads of the reports: each figure as one GROUP BY query (its totals row, where the groups cannot be
+summed, by GROUPING SETS in the same query), and the cases behind a figure through the access policy."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import datetime
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import CharField, Count, OuterRef, QuerySet, Subquery, Value
+from django.db import connections
+from django.db.models import BooleanField, CharField, Count, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Concat
 
 from accounts.models import User
@@ -68,31 +69,80 @@ def _summable(measure: Measure) -> bool:
     return measure.kind == "count" and isinstance(measure.expr, Count) and not measure.expr.distinct
 
 
+DETAIL = "g_detail"  # a constant grouped in the figure's rows only: NULL on the GROUPING SETS totals row
+
+
 def figure_result(figure: Figure, filters: Filters) -> Result:
-    """One query grouped by the figure's dimensions; one more for the totals row if it has one."""
+    """One query grouped by the figure's dimensions, its totals row (if it has one) included."""
     dims, labels = _dim_aliases(figure), _label_aliases(figure)
     measures = {f"m_{m.name}": m.expr for m in figure.measures}
+    summed = not figure.total or all(_summable(m) for m in figure.measures)
+    marker = {} if summed else {DETAIL: Value(True, output_field=BooleanField())}
     grouped = (
         figure.rows(filters)
-        .annotate(**dims, **labels)
-        .values(*dims, *labels)
+        .annotate(**dims, **labels, **marker)
+        .values(*dims, *labels, *marker)
         .annotate(**measures)
         .order_by(*_ordering(figure))
     )
-    rows = []
-    for record in grouped:
-        keys = [str(record[alias]) for alias in dims]
-        names = _names(figure, keys, record)
+    records = list(grouped) if summed else _with_grouping_sets(grouped)
+    rows, total = [], None
+    for record in records:
         values = {m.name: _value(m, record[f"m_{m.name}"]) for m in figure.measures}
+        if not summed and record[DETAIL] is None:
+            total = values
+            continue
+        keys = [dim.key(record[f"d{i}"]) for i, dim in enumerate(figure.dims)]
+        names = _names(figure, keys, record)
         rows.append(Row(KEY_SEPARATOR.join(keys), keys, names, values))
-    total = None
-    if figure.total and all(_summable(m) for m in figure.measures):
+    if figure.total and summed:
         # counts of rows (no DISTINCT): the groups partition the rows, so the total is their sum
         total = {m.name: sum(row.values[m.name] for row in rows) for m in figure.measures}
-    elif figure.total:
-        aggregated = figure.rows(filters).aggregate(**measures)
-        total = {m.name: _value(m, aggregated[f"m_{m.name}"]) for m in figure.measures}
+    elif figure.total and total is None:  # no rows at all: the aggregates of nothing
+        total = {m.name: _value(m, None) for m in figure.measures}
     return Result(figure, rows, total)
+
+
+def _with_grouping_sets(grouped: QuerySet) -> list[dict]:
+    """`grouped` (values().annotate(), with the DETAIL constant) run with `GROUP BY GROUPING SETS ((its
+    groups, DETAIL), ())`: the figure's rows and, with DETAIL NULL, the totals row over the same fact rows
+    (distinct counts, medians and rates cannot be summed from the groups), in one scan.
+
+    The ORM has no grouping sets: the outer GROUP BY of the compiled query is rewritten (the
+    subqueries' own GROUP BY, inside parentheses, are left alone)."""
+    compiler = grouped.query.get_compiler(using=grouped.db)
+    sql, params = compiler.as_sql()
+    aliases = [alias for _expr, _sql, alias in compiler.select]
+    ordinal = aliases.index(DETAIL) + 1
+    start = _outer_keyword(sql, " GROUP BY ")
+    end = _outer_keyword(sql, " ORDER BY ", start)
+    end = len(sql) if end < 0 else end
+    groups = sql[start + len(" GROUP BY ") : end]
+    sql = f"{sql[:start]} GROUP BY GROUPING SETS (({groups}, {ordinal}), ()){sql[end:]}"
+    with connections[grouped.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        names = [column.name for column in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _outer_keyword(sql: str, keyword: str, start: int = 0) -> int:
+    """Where `keyword` occurs in `sql` outside parentheses and quotes (-1: nowhere)."""
+    depth, quote = 0, ""
+    for i in range(start, len(sql)):
+        char = sql[i]
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif depth == 0 and sql.startswith(keyword, i):
+            return i
+    if start == 0:
+        raise ValueError(f"no outer {keyword.strip()} in the figure's query")
+    return -1
 
 
 def _names(figure: Figure, keys: list[str], record: dict) -> list[str]:
@@ -114,10 +164,14 @@ def row_labels(figure: Figure, filters: Filters, key: str) -> list[str] | None:
     if len(keys) != len(figure.dims):
         return None
     labels = {f"l{i}": dim.label_expr for i, dim in enumerate(figure.dims) if dim.label_expr is not None}
+    try:
+        condition = _key_q(figure, keys)
+    except ValueError:
+        return None
     found = (
         figure.rows(filters)
         .annotate(**_dim_aliases(figure))
-        .filter(**{f"d{i}": part for i, part in enumerate(keys)})
+        .filter(condition)
         .annotate(**labels)
         .order_by()
         .values("pk", *labels)[:1]
@@ -134,14 +188,27 @@ class BadKey(ValueError):
     pass
 
 
+def _key_q(figure: Figure, keys: list[str]) -> Q:
+    """The fact rows of one row of the figure: each dimension's own condition (a month: a half-open range
+    on its column), else its text expression (annotated as d<i>) equal to the key."""
+    condition = Q()
+    for i, (dim, part) in enumerate(zip(figure.dims, keys, strict=True)):
+        condition &= dim.match(part) if dim.match is not None else Q(**{f"d{i}": part})
+    return condition
+
+
 def figure_case_ids(figure: Figure, filters: Filters, *, key: str = "", measure: str = "") -> QuerySet:
     """The case ids behind one figure, one row of it (`key`) and one count of that row (`measure`)."""
-    rows = figure.rows(filters).annotate(**_dim_aliases(figure))
+    rows = figure.rows(filters)
     if key:
         parts = key.split(KEY_SEPARATOR)
         if len(parts) != len(figure.dims):
             raise BadKey(key)
-        rows = rows.filter(**{f"d{i}": part for i, part in enumerate(parts)})
+        try:
+            condition = _key_q(figure, parts)
+        except ValueError:
+            raise BadKey(key) from None
+        rows = rows.annotate(**_dim_aliases(figure)).filter(condition)
     if measure:
         found = [m for m in figure.measures if m.name == measure and m.drill]
         if not found:
@@ -151,13 +218,24 @@ def figure_case_ids(figure: Figure, filters: Filters, *, key: str = "", measure:
     return rows.order_by().values(figure.case_ref)
 
 
+DRILL_DOWN_FIELDS = (
+    "stage",
+    "participant__case_code",
+    "participant__given_name_latin",
+    "participant__family_name_latin",
+    "participant__city__name",
+)
+
+
 def drill_down(user: User, figure: Figure, filters: Filters, *, key: str = "", measure: str = "") -> QuerySet[Case]:
     """The cases behind a figure, through the one policy: never a case the user may not open."""
     lead = CaseTeamMember.objects.filter(case_id=OuterRef("pk"), is_lead=True)
     return (
         access.cases_visible_to(user)
         .filter(pk__in=figure_case_ids(figure, filters, key=key, measure=measure))
-        .with_list_relations()
+        .select_related("participant__city")
+        # what the list shows: not the participant's encrypted fields, nor the rest of the case row
+        .only(*DRILL_DOWN_FIELDS)
         .annotate(
             lead_name=Subquery(
                 lead.annotate(
