@@ -130,3 +130,16 @@ def test_the_migration_rewrites_stored_rows(as_owner, demo):
     assert "\u0670" not in stored
     assert "رحمن" in stored
     assert Case.objects.filter(pk=case.pk, participant__search_text__contains="رحمن").exists()
+
+
+def test_the_seed_names_carry_arabic_script_and_its_variants():
+    """seed_demo and seed_scale draw names from casemgmt.demo: each has an Arabic-script form, and the
+    lists hold letters the search folds (so demo searches show it)."""
+    import re
+
+    from casemgmt.demo import FAMILY, GIVEN
+
+    arabic = re.compile(r"^[\u0600-\u06ff\u0750-\u077f ]+$")  # Arabic and its supplement (ݣ)
+    assert all(arabic.match(ar) for _latin, ar in GIVEN + FAMILY)
+    letters = "".join(ar for _latin, ar in GIVEN + FAMILY)
+    assert {"أ", "إ", "آ", "ة", "ى"} <= set(letters)

@@ -184,3 +184,22 @@ def test_follow_up_e_mails_are_in_the_recipients_language(caseworker, case, lang
     message = followups._message(Notification.objects.create(user=caseworker, follow_up=row))
     assert due in message.body
     assert case.participant.case_code in message.subject
+
+
+def test_the_stored_language_and_hijri_dates_cost_no_query(client, caseworker, case):
+    """The middleware reads the user the request loads anyway; {% day %} reads the same user."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    FollowUp.objects.create(case=case, kind="first_contact", due_on=KNOWN_DAY, assignee=caseworker, key="t:q")
+    client.force_login(caseworker)
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get("/follow-ups/").status_code == 200
+        return len(queries)
+
+    count()  # the first request of the session may write it
+    plain = count()
+    _show_hijri(caseworker, on=True, language="ar")
+    assert count() == plain
