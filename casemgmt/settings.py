@@ -407,6 +407,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "casemgmt.api.schema.add_examples"],
     "ENUM_NAME_OVERRIDES": {
         "StageEnum": "casemgmt.models.Stage.choices",
+        "WebhookEventEnum": "casemgmt.webhook_models.WebhookEvent.choices",
         "EligibilityEnum": "casemgmt.models.Eligibility.choices",
         "RiskBandEnum": "casemgmt.casefile.RiskBand.choices",
         "MentorKindEnum": "programs.models.mentoring.MentorKind.choices",

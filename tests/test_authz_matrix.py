@@ -398,7 +398,7 @@ SHARED_PREFIXES = ("shared-case", "api-shared-case")
 SHARED_REACH = {"authority": {MANDATE, CONSENT}}  # a current basis; nobody else has a shared view
 # Endpoints of employers' and training providers' API clients (issue 13; scope matrix and the clients'
 # own tests in tests/api/test_partner_clients.py).
-PARTNER_CLIENT_PREFIXES = ("api-partner-placement", "api-partner-opportunity")
+PARTNER_CLIENT_PREFIXES = ("api-partner-placement", "api-partner-opportunity", "api-webhook-subscription")
 
 
 def reaches(check: Check, role: str, case_kind: str) -> bool:
@@ -492,6 +492,10 @@ NO_SMOKE = {
             "api-partner-placement-move",
             "api-partner-opportunity-list",
             "api-partner-opportunity-detail",
+            "api-webhook-subscription-list",
+            "api-webhook-subscription-detail",
+            "api-webhook-subscription-deliveries",
+            "api-webhook-subscription-rotate-secret",
         ),
         "a partner client's endpoint: 404 to every staff user (clients: tests/api/test_partner_clients.py)",
     ),
