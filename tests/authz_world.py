@@ -407,7 +407,23 @@ def build_world(media_root: str) -> World:
         name="partners.csv",
         data=b"name,kind,sector,city\nMatrix Import Employer,employer,logistics,TNG\n",
     )
+    # a partner system's webhook subscription (the probation office's client): 404 to every staff user
+    from accounts.services import api_client_register
+    from casemgmt import webhooks
+
+    api_client, _secret = api_client_register(
+        name="Matrix probation system",
+        organisation=users["authority"].membership.organisation,
+        scopes=["cases:read-shared", "webhooks:manage"],
+    )
+    subscription = webhooks.subscribe(
+        application=api_client.application,
+        organisation=api_client.organisation,
+        url="https://hooks.example/matrix",
+        events=["legal_event.recorded"],
+    )
     world.globals = {
+        "webhook_subscription": subscription.pk,
         "import_run": import_run.pk,
         "authority_referral": referral.pk,
         "group_session": group.pk,

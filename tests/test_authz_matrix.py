@@ -141,6 +141,7 @@ GLOBAL_KINDS = {
     "saved_search",
     "template",
     "import_run",
+    "webhook_subscription",
 }
 KWARG_KINDS = {  # by argument name, whatever the pattern
     "case_id": "case",
@@ -223,6 +224,7 @@ def _api_model_kinds() -> dict[type, str]:
     from casemgmt.casefile import AssessmentTemplate, Attachment
     from casemgmt.followup_models import FollowUp
     from casemgmt.models import Case, CaseTransfer
+    from casemgmt.webhook_models import WebhookSubscription
     from families.models import FamilyMember, Household
     from imports.models import ImportRun
     from programs.models import MentorAssignment, MentorProfile, Opportunity
@@ -246,6 +248,7 @@ def _api_model_kinds() -> dict[type, str]:
             User: "user",
             AssessmentTemplate: "template",
             ImportRun: "import_run",
+            WebhookSubscription: "webhook_subscription",
         }
     )
     return kinds
