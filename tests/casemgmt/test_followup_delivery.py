@@ -200,15 +200,12 @@ def _follow_ups(demo, n: int, due_on: datetime.date, label: str) -> list[int]:
     return [r.pk for r in rows]
 
 
-def _start_beat(queue: str, broker: str, tmp_path: Path) -> subprocess.Popen:
-    """The one beat, as in production, but ticking every second instead of every minute."""
+def start_beat(queue: str, tmp_path: Path, broker: str | None = None, **schedule: str) -> subprocess.Popen:
+    """The one beat, as in production, on a queue of the test's own (and a Redis of its own if `broker`),
+    with the schedule's intervals the test sets (`FOLLOW_UP_DELIVERY_SECONDS="1"`, ...)."""
+    brokers = {"CELERY_BROKER_URL": broker, "CELERY_RESULT_BACKEND": broker} if broker else {}
     env = subprocess_env(
-        DJANGO_SETTINGS_MODULE="casemgmt.settings_test",
-        CELERY_BROKER_URL=broker,
-        CELERY_RESULT_BACKEND=broker,
-        CELERY_TASK_DEFAULT_QUEUE=queue,
-        FOLLOW_UP_DELIVERY_SECONDS="1",
-        WEBHOOK_SWEEP_SECONDS="3600",  # this beat is about the follow-ups only
+        DJANGO_SETTINGS_MODULE="casemgmt.settings_test", CELERY_TASK_DEFAULT_QUEUE=queue, **brokers, **schedule
     )
     with open(tmp_path / "beat.log", "ab") as log:
         return subprocess.Popen(
@@ -261,7 +258,8 @@ def test_redis_stopped_while_follow_ups_fall_due_then_started_delivers_every_one
         before = _follow_ups(demo, 5, today, "before")  # due now: proves the whole chain works first
         falling_due = _follow_ups(demo, 40, today + datetime.timedelta(days=1), "outage")
         worker = start_worker(queue, broker, log=logs)
-        beat = _start_beat(queue, broker, tmp_path)
+        # ticking every second instead of every minute; this beat is about the follow-ups only
+        beat = start_beat(queue, tmp_path, broker, FOLLOW_UP_DELIVERY_SECONDS="1", WEBHOOK_SWEEP_SECONDS="3600")
         assert _wait(
             lambda: Notification.objects.filter(follow_up__in=before, email_sent_at__isnull=False).count() == 5,
             seconds=60,

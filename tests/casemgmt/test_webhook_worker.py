@@ -5,10 +5,7 @@ receiver's verification passes, with the same event id on both attempts."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 
@@ -16,48 +13,20 @@ from casemgmt import webhooks
 from casemgmt.webhook_models import WebhookDelivery, WebhookEvent
 from tests.casemgmt import test_followup_delivery as delivery_tests
 from tests.casemgmt import test_webhooks as webhook_tests
-from tests.conftest import ROOT, subprocess_env
 
 queue = delivery_tests.queue  # a queue of this test's own on the suite's Redis
 shared = webhook_tests.shared  # a case moved to active, shareable by consent
 
 
-def start_beat(queue_name: str, tmp_path: Path) -> subprocess.Popen:
-    """The one beat, as in production, with the webhook sweep every second (the rest hourly)."""
-    env = subprocess_env(
-        DJANGO_SETTINGS_MODULE="casemgmt.settings_test",
-        CELERY_TASK_DEFAULT_QUEUE=queue_name,
-        WEBHOOK_SWEEP_SECONDS="1",
-        FOLLOW_UP_DELIVERY_SECONDS="3600",
-    )
-    with open(tmp_path / "beat.log", "ab") as log:
-        return subprocess.Popen(
-            [
-                sys.executable,
-                *("-m", "celery", "-A", "casemgmt", "beat", "--loglevel=INFO"),
-                *("-s", str(tmp_path / "beat-schedule"), "--pidfile", str(tmp_path / "beat.pid")),
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-
-
-def wait_for(condition, seconds=60.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.2)
-    return False
+def wait_for(condition) -> bool:
+    return delivery_tests._wait(condition, seconds=60.0)
 
 
 @pytest.mark.slow
 def test_a_real_worker_retries_by_the_beat_sweep_and_the_receiver_verifies_the_signature(queue, demo, shared, tmp_path):
     receiver = webhook_tests.Receiver(statuses=[503, 200])
     worker = delivery_tests.start_worker(queue, log=tmp_path / "worker.log", extra_env={"WEBHOOK_BACKOFF_SECONDS": "2"})
-    beat = start_beat(queue, tmp_path)
+    beat = delivery_tests.start_beat(queue, tmp_path, WEBHOOK_SWEEP_SECONDS="1", FOLLOW_UP_DELIVERY_SECONDS="3600")
     try:
         sub = webhook_tests.subscribe(webhook_tests.probation(), receiver.url, [WebhookEvent.LEGAL_EVENT_RECORDED])
         webhook_tests.give_consent(shared, demo["caseworker"], ["legal_status"])

@@ -44,6 +44,7 @@ APPS = ("casemgmt", "programs", "families")
 # Text columns that hold codes, keys and configuration, not anything about a person.
 NOT_PERSONAL = {"case_code", "code", "key", "kind", "source_type", "record_type", "content_type", "completed_with"}
 NOT_PERSONAL |= {"link", "legal_status"}  # a URL the system builds; a coded status
+NOT_PERSONAL |= {"first_risk_band", "latest_risk_band"}  # the case's assessment summary: coded low/medium/high
 CONFIGURATION = {"assessmenttemplate", "assessmentdomain", "assessmentitem", "followuprule"}
 PERSONAL_JSON = {("casemgmt", "exceptionaldisclosure", "snapshot")}  # a copy of the case's data
 # What the handbook names as personal: the generated list must hold at least these.
