@@ -860,3 +860,18 @@ def retention_reviews_visible_to(user: User) -> QuerySet:
     if not has_role(user, Role.MANAGER):
         return RetentionReview.objects.none()
     return RetentionReview.objects.filter(case__organisation_id=user.membership.organisation_id)
+
+
+def webhook_subscriptions_for(principal) -> QuerySet:
+    """A partner client's own webhook subscriptions (issue 14): its application's, for its organisation,
+    not ended. Staff users have none (the system administrator oversees them in the admin)."""
+    from .api.clients import is_client
+    from .webhook_models import WebhookSubscription
+
+    if not is_client(principal):
+        return WebhookSubscription.objects.none()
+    return WebhookSubscription.objects.filter(
+        application_id=principal.api_client.application_id,
+        organisation_id=principal.organisation_id,
+        is_active=True,
+    )

@@ -22,7 +22,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
-from .. import webhooks
+from .. import access, webhooks
 from ..webhook_models import WebhookDelivery, WebhookEvent, WebhookSubscription
 from . import clients
 from .conditional import SafeWritesMixin
@@ -132,13 +132,8 @@ class WebhookSubscriptionViewSet(
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return WebhookSubscription.objects.none()
-        principal = self.principal()
         return (
-            WebhookSubscription.objects.filter(
-                application_id=principal.api_client.application_id,
-                organisation_id=principal.organisation_id,
-                is_active=True,
-            )
+            access.webhook_subscriptions_for(self.principal())
             .annotate(delivery_count=Count("deliveries"), last_delivery_at=Max("deliveries__delivered_at"))
             .order_by("-created_at", "-pk")
         )
