@@ -134,6 +134,10 @@ DATABASES = {
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# The manager's dashboard runs its figures' queries side by side on this many connections of its own
+# (reports/selectors.dashboard); each web or worker process may then hold this many more connections.
+REPORTS_QUERY_THREADS = int(os.environ.get("REPORTS_QUERY_THREADS", "3"))
+
 # --- Database roles (ARCHITECTURE.md, "Database roles and the disclosure chain") ----------
 # DATABASE_URL is whatever this process connects as: the application role, which owns no tables,
 # for the web app, the worker and beat; the owner role for `migrate` and the maintenance commands

@@ -4,12 +4,17 @@ summed, by GROUPING SETS in the same query), and the cases behind a figure throu
 from __future__ import annotations
 
 import datetime
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connections
+from django.conf import settings
+from django.db import close_old_connections, connection, connections
 from django.db.models import BooleanField, CharField, Count, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Concat
+from django.utils import translation
 
 from accounts.models import User
 from casemgmt import access
@@ -181,7 +186,40 @@ def row_labels(figure: Figure, filters: Filters, key: str) -> list[str] | None:
 
 
 def dashboard(filters: Filters, slugs: list[str] | None = None) -> list[Result]:
-    return [figure_result(FIGURES[slug], filters) for slug in (slugs or FIGURES)]
+    """Every figure (or those of `slugs`), in order: one query each, run side by side on
+    settings.REPORTS_QUERY_THREADS database connections (ARCHITECTURE.md, "Reports").
+
+    Serially, on the caller's connection, inside a transaction: the other connections would not see its
+    uncommitted rows (the test suite's transactions among them)."""
+    figures = [FIGURES[slug] for slug in (slugs or FIGURES)]
+    threads = getattr(settings, "REPORTS_QUERY_THREADS", 1)
+    if threads <= 1 or len(figures) < 2 or connection.in_atomic_block:
+        return [figure_result(figure, filters) for figure in figures]
+    language = translation.get_language()
+    return list(_pool(threads).map(lambda figure: _figure_in_thread(figure, filters, language), figures))
+
+
+_POOLS: dict[tuple[int, int], ThreadPoolExecutor] = {}
+_POOLS_LOCK = threading.Lock()
+
+
+def _pool(threads: int) -> ThreadPoolExecutor:
+    """One pool per process (a forked worker makes its own) and size; its threads keep their connection
+    between requests, closed when older than CONN_MAX_AGE or unusable, as a request's is."""
+    key = (os.getpid(), threads)
+    with _POOLS_LOCK:
+        if key not in _POOLS:
+            _POOLS[key] = ThreadPoolExecutor(threads, thread_name_prefix="report-figure")
+        return _POOLS[key]
+
+
+def _figure_in_thread(figure: Figure, filters: Filters, language: str | None) -> Result:
+    close_old_connections()
+    try:
+        with translation.override(language):  # the labels of the rows, in the manager's language
+            return figure_result(figure, filters)
+    finally:
+        close_old_connections()
 
 
 class BadKey(ValueError):

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
+from urllib.parse import quote_plus, urlencode
 
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import path, reverse
-from django.utils.formats import number_format
+from django.utils import numberformat
+from django.utils.formats import get_format, number_format
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -38,33 +40,48 @@ def filter_query(form: FilterForm) -> str:
     return urlencode(pairs)
 
 
-def _format(measure, value) -> str:
+def _number_format():
+    """`number_format` with the active language's separators looked up once, not once per cell."""
+    language = get_language()
+    decimal, grouping, thousands = (
+        get_format(name, language) for name in ("DECIMAL_SEPARATOR", "NUMBER_GROUPING", "THOUSAND_SEPARATOR")
+    )
+    return lambda value, places=None: numberformat.format(value, decimal, places, grouping, thousands, use_l10n=True)
+
+
+def _format(measure, value, number=number_format) -> str:
     if value is None:
         return "—"
     if measure.kind == "rate":
-        return f"{number_format(value * 100, 1)} %"
+        return f"{number(value * 100, 1)} %"
     if measure.kind == "days":
-        return number_format(value, 1)
-    return number_format(value)
+        return number(value, 1)
+    return number(value)
 
 
-def _cases_url(figure: Figure, key: str, measure, query: str) -> str | None:
-    if not measure.drill:
-        return None
-    params = urlencode({"figure": figure.slug, "key": key, "measure": measure.name})
-    return f"{reverse('reports:cases')}?{params}&{query}"
+def _cases_links(figure: Figure, query: str) -> tuple[str, dict[str, str]]:
+    """The drill-down URL of a figure's cell is `prefix + quote_plus(row key) + suffix[measure]`: the
+    path reversed and the parameters encoded once per figure, not once per cell (about 1,900 cells)."""
+    prefix = f"{reverse('reports:cases')}?{urlencode({'figure': figure.slug})}&key="
+    suffix = {m.name: f"&{urlencode({'measure': m.name})}&{query}" for m in figure.measures if m.drill}
+    return prefix, suffix
 
 
 def display(result: selectors.Result, query: str) -> dict:
     """A figure's table for the template (every count links to its cases) and its chart data."""
     figure = result.figure
-    rows = []
-    for row in result.rows:
-        cells = [(_format(m, row.values[m.name]), _cases_url(figure, row.key, m, query)) for m in figure.measures]
-        rows.append({"labels": row.labels, "cells": cells})
-    total = None
-    if result.total is not None:
-        total = [(_format(m, result.total[m.name]), _cases_url(figure, "", m, query)) for m in figure.measures]
+    prefix, suffix = _cases_links(figure, query)
+    number = _number_format()
+
+    def cells(values: dict, key: str) -> list:
+        link = prefix + quote_plus(key)
+        return [
+            (_format(m, values[m.name], number), link + suffix[m.name] if m.name in suffix else None)
+            for m in figure.measures
+        ]
+
+    rows = [{"labels": row.labels, "cells": cells(row.values, row.key)} for row in result.rows]
+    total = None if result.total is None else cells(result.total, "")
     return {"result": result, "figure": figure, "rows": rows, "total": total, "chart": chart_data(result)}
 
 

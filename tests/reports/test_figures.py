@@ -297,3 +297,40 @@ def test_events_and_disclosures(program_rows, manager, atlantic_manager):
     }
     assert total(atlantic_manager, "disclosures_basis") == {"reads": 1, "cases": 1}
     assert cases_behind(manager, "disclosures_basis", "consent", "reads") == {A}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_dashboard_runs_its_figures_side_by_side_with_the_same_answers(known, manager, settings, monkeypatch):
+    """Committed rows (a transaction=True test): the figures' queries run on the pool's own connections,
+    in the manager's language, and answer what the serial run on the caller's connection answers."""
+    import threading
+
+    from django.utils import translation
+
+    from reports import selectors
+
+    ran_on = []
+    one_figure = selectors.figure_result
+
+    def recording(figure, f):
+        ran_on.append(threading.current_thread().name)
+        return one_figure(figure, f)
+
+    monkeypatch.setattr(selectors, "figure_result", recording)
+
+    def answers(threads: int, language: str):
+        settings.REPORTS_QUERY_THREADS = threads
+        with translation.override(language):
+            return [
+                (r.figure.slug, [(x.key, x.labels, x.values) for x in r.rows], r.total)
+                for r in dashboard(filters(manager))
+            ]
+
+    serial_en, serial_fr = answers(1, "en"), answers(1, "fr")
+    assert not any(name.startswith("report-figure") for name in ran_on)
+    assert serial_fr != serial_en  # the stage labels, among others, are translated: the comparison can fail
+    ran_on.clear()
+    assert answers(3, "fr") == serial_fr
+    assert len(ran_on) == len(FIGURES)
+    assert all(name.startswith("report-figure") for name in ran_on)
+    assert any(values for _slug, rows, _total in serial_fr for _key, _labels, values in rows)
