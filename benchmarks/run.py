@@ -66,7 +66,8 @@ def measure(fn) -> tuple[float, float]:
     return statistics.median(samples), samples[int(len(samples) * 0.95) - 1]
 
 
-def main() -> int:
+def case_scenarios():
+    """The case pages' scenarios (issue 5): (rows, fixed cost, cases the manager sees, conn, org, app)."""
     manager = User.objects.get(username="manager")
     superuser, _ = User.objects.get_or_create(username="bench-admin", defaults={"is_staff": True, "is_superuser": True})
     org = manager.membership.organisation_id
@@ -198,11 +199,30 @@ def main() -> int:
             + (f"; admin {admin_median:.1f} ms" if admin_median else ""),
             flush=True,
         )
+    return rows, overhead, total, conn, org, app
+
+
+def main() -> int:
+    rows, overhead, total, conn, org, app = case_scenarios()
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # after the case pages (one worker)
     # the manager's dashboard, its filters, a drill-down, the exports and the funder report (issue 12)
     dashboard = report_bench.run(conn, org, app, PLAIN.render, measure)
-    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     delivery = followups.run()  # as the owner (see followups.connect)
-    write_results(rows, total=total, rss_mb=rss_mb, overhead=overhead, delivery=delivery, dashboard=dashboard)
+    lines = [*case_lines(rows, total=total, rss_mb=rss_mb, overhead=overhead), *report_bench.lines(dashboard)]
+    (ROOT / "RESULTS.md").write_text("\n".join([*lines, *delivery_lines(delivery)]))
+    print(f"\nWrote {ROOT / 'RESULTS.md'}", flush=True)
+    return 0
+
+
+def main_cases() -> int:
+    """`scripts/dev.py bench cases`: only the case pages; their section of RESULTS.md is replaced."""
+    rows, overhead, total, _conn, _org, _app = case_scenarios()
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    path = ROOT / "RESULTS.md"
+    text = path.read_text()
+    kept = text[text.index("## Manager dashboard") :]
+    path.write_text("\n".join(case_lines(rows, total=total, rss_mb=rss_mb, overhead=overhead)) + kept)
+    print(f"\nWrote the case section of {path}", flush=True)
     return 0
 
 
@@ -228,7 +248,7 @@ def machine() -> str:
     )
 
 
-def write_results(rows, *, total: int, rss_mb: float, overhead: float, delivery: followups.Result, dashboard) -> None:
+def case_lines(rows, *, total: int, rss_mb: float, overhead: float) -> list[str]:
     lines = [
         "# Benchmark results",
         "",
@@ -255,13 +275,10 @@ def write_results(rows, *, total: int, rss_mb: float, overhead: float, delivery:
         f"Fixed cost of an authenticated request through the same middleware (an empty bench-only page, "
         f"session and user loaded, no case data): {overhead:.1f} ms median. The floor pays none of it.",
         "",
-        f"Peak memory of the benchmark process (one in-process web worker): {rss_mb:.0f} MB.",
+        f"Peak memory of the benchmark process (one in-process web worker) after the case pages: {rss_mb:.0f} MB.",
         "",
-        *report_bench.lines(dashboard),
-        *delivery_lines(delivery),
     ]
-    (ROOT / "RESULTS.md").write_text("\n".join(lines))
-    print(f"\nWrote {ROOT / 'RESULTS.md'}", flush=True)
+    return lines
 
 
 def delivery_lines(d: followups.Result) -> list[str]:
@@ -303,4 +320,4 @@ def delivery_lines(d: followups.Result) -> list[str]:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main_cases() if sys.argv[1:] == ["cases"] else main())

@@ -1,6 +1,6 @@
 """`make run` and `make test`: start embedded services, then the app or the suite.
 
-Usage: .venv/bin/python scripts/dev.py run|test [pytest args...]|bench [followups|reports]
+Usage: .venv/bin/python scripts/dev.py run|test [pytest args...]|bench [cases|followups|reports]
 """
 
 from __future__ import annotations
@@ -230,8 +230,8 @@ def test(pytest_args: list[str]) -> int:
 
 def bench(only: list[str]) -> int:
     """Scale data in a kept cluster (.data/bench-pg), then the timed scenarios of benchmarks/run.py
-    (`bench followups`: only the follow-up delivery, printed, RESULTS.md untouched; `bench reports`: only
-    the report scenarios, their section of RESULTS.md replaced)."""
+    (`bench followups`: only the follow-up delivery, printed, RESULTS.md untouched; `bench reports` and
+    `bench cases`: only the report scenarios or the case pages, their section of RESULTS.md replaced)."""
     pg = EmbeddedPostgres(DATA / "bench-pg", int(os.environ.get("BENCH_PG_PORT", "55442")))
     redis = EmbeddedRedis(DATA / "bench-redis", free_port())
     try:
@@ -251,7 +251,8 @@ def bench(only: list[str]) -> int:
         bench_env = {**env, "DJANGO_SETTINGS_MODULE": "benchmarks.settings", "DJANGO_DEBUG": "0"}
         modules = {"followups": "benchmarks.followups", "reports": "benchmarks.reports"}
         module = modules.get(only[0], "benchmarks.run") if only else "benchmarks.run"
-        return subprocess.run([PY, "-m", module], cwd=ROOT, env=bench_env).returncode
+        args = ["cases"] if only == ["cases"] else []
+        return subprocess.run([PY, "-m", module, *args], cwd=ROOT, env=bench_env).returncode
     finally:
         redis.stop()
         pg.stop()
