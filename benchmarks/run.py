@@ -221,7 +221,7 @@ def main_cases() -> int:
     path = ROOT / "RESULTS.md"
     text = path.read_text()
     kept = text[text.index("## Manager dashboard") :]
-    path.write_text("\n".join(case_lines(rows, total=total, rss_mb=rss_mb, overhead=overhead)) + kept)
+    path.write_text("\n".join([*case_lines(rows, total=total, rss_mb=rss_mb, overhead=overhead), kept]))
     print(f"\nWrote the case section of {path}", flush=True)
     return 0
 
