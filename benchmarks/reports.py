@@ -4,7 +4,8 @@ The baseline covers the figures that have data at scale (caseload by stage, risk
 referrals per month by source and by screening outcome; days to first contact and to plan; overdue
 follow-ups by kind and holder; risk-band movement; exits by reason), each the same rows, groups and
 totals the page shows, written as one would by hand on the same schema (joins; the case's assessment
-summary columns for its first and latest band, as the app reads them; months by `date_trunc`;
+summary columns for its first and latest band, as the app reads them; months of dates by `date_trunc`,
+of timestamps by `width_bucket` over the period's local month starts, as the app groups them;
 GROUPING SETS for a totals row) and rendered through one plain template. The figures with no
 rows at scale (mentoring, families, placements, outcomes, re-offending and relapse events, disclosures)
 are not in it: the page still runs their queries (a few ms in all, on empty index ranges).
@@ -25,6 +26,7 @@ if __name__ == "__main__":
 from django.conf import settings
 from django.utils import timezone
 
+from reports.figures import period_months
 from reports.selectors import default_period
 
 OPEN = ("pending", "snoozed", "escalated")
@@ -78,7 +80,7 @@ QUERIES = {
         WHERE c.organisation_id = %(org)s AND c.exited_on BETWEEN %(start)s AND %(end)s AND c.exit_reason <> ''
         GROUP BY GROUPING SETS ((c.exit_reason), ()) ORDER BY 1""",
     "mentoring_sessions": """
-        SELECT date_trunc('month', s.starts_at AT TIME ZONE %(tz)s), count(*),
+        SELECT (%(month_days)s::date[])[width_bucket(s.starts_at, %(month_starts)s::timestamptz[]) + 1], count(*),
                count(*) FILTER (WHERE s.status = 'attended'), count(*) FILTER (WHERE s.status = 'no_show')
         FROM programs_mentoringsession s JOIN casemgmt_case c ON c.id = s.case_id
         WHERE c.organisation_id = %(org)s AND s.starts_at >= %(start_at)s AND s.starts_at < %(end_before)s
@@ -163,6 +165,7 @@ def params(org: int, today: datetime.date | None = None) -> dict:
     start, end = default_period(today)
     start_at = timezone.make_aware(datetime.datetime.combine(start, datetime.time.min))
     end_before = timezone.make_aware(datetime.datetime.combine(end + datetime.timedelta(days=1), datetime.time.min))
+    months = period_months(start, end)
     return {
         "org": org,
         "start": start,
@@ -172,6 +175,9 @@ def params(org: int, today: datetime.date | None = None) -> dict:
         "today": today,
         "open": list(OPEN),
         "tz": settings.TIME_ZONE,
+        # the local months of the period, as the app groups timestamps (reports.figures.LocalMonth)
+        "month_days": [months[0], *months],
+        "month_starts": [timezone.make_aware(datetime.datetime.combine(m, datetime.time.min)) for m in months],
     }
 
 

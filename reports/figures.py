@@ -23,8 +23,10 @@ from django.db.models import (
     Aggregate,
     CharField,
     Count,
+    DateField,
     DateTimeField,
     Exists,
+    Expression,
     F,
     FilteredRelation,
     FloatField,
@@ -164,17 +166,65 @@ def _local_midnight(day: datetime.date) -> Func:
     )
 
 
+def period_months(start: datetime.date, end: datetime.date) -> list[datetime.date]:
+    """The first day of each calendar month from `start`'s to `end`'s."""
+    months, month = [], start.replace(day=1)
+    while month <= end:
+        months.append(month)
+        month = (month + datetime.timedelta(days=32)).replace(day=1)
+    return months
+
+
+class LocalMonth(Expression):
+    """The first day of the local calendar month of a timestamp column, for the rows of one period: a
+    binary search (`width_bucket`) over the instants the period's months start, which the database computes
+    from constants with its own zone rules (`_local_midnight`'s) and folds once per query, instead of a
+    time-zone conversion and `date_trunc` on every row (110 -> 42 ms over 170k sessions at 100k cases). A
+    row before the first start (zone rules that disagree with Python's at the period's edge) counts in the
+    first month."""
+
+    output_field = DateField()
+
+    def __init__(self, column, months: list[datetime.date]):
+        super().__init__()
+        self.column, self.months = column, list(months)
+
+    def get_source_expressions(self):
+        return [self.column]
+
+    def set_source_expressions(self, exprs):
+        (self.column,) = exprs
+
+    def resolve_expression(self, query=None, allow_joins=True, reuse=None, summarize=False, for_save=False):
+        resolved = self.copy()
+        resolved.column = self.column.resolve_expression(query, allow_joins, reuse, summarize, for_save)
+        return resolved
+
+    def as_sql(self, compiler, connection):
+        column, column_params = compiler.compile(self.column)
+        days = [self.months[0], *self.months]  # bucket 0 (before the first start) -> the first month
+        starts = ", ".join(["(%s::timestamp AT TIME ZONE %s)"] * len(self.months))
+        sql = f"(ARRAY[{', '.join(['%s::date'] * len(days))}])[width_bucket({column}, ARRAY[{starts}]) + 1]"
+        start_params = [value for month in self.months for value in (month.isoformat(), settings.TIME_ZONE)]
+        return sql, (*(day.isoformat() for day in days), *column_params, *start_params)
+
+
 def local_month_dim(field_name: str, *, title=None) -> Dim:
     """Rows by calendar month of a timestamp in the organisation's time zone (not the database session's,
     UTC), keyed "YYYY-MM"; a month's rows are a half-open range of instants (the index on the column
-    serves it)."""
-    zone = zoneinfo.ZoneInfo(settings.TIME_ZONE)
+    serves it). Grouped by `LocalMonth` over the period's months."""
 
     def match(key: str) -> Q:
         first, following = _month_bounds(key)
         return Q(**{f"{field_name}__gte": _local_midnight(first), f"{field_name}__lt": _local_midnight(following)})
 
-    return Dim("month", title or _("Month"), TruncMonth(field_name, tzinfo=zone), key=_month_key, match=match)
+    def expr_of(f: Filters) -> LocalMonth:
+        return LocalMonth(F(field_name), period_months(f.start, f.end))
+
+    zone = zoneinfo.ZoneInfo(settings.TIME_ZONE)
+    return Dim(
+        "month", title or _("Month"), TruncMonth(field_name, tzinfo=zone), key=_month_key, match=match, expr_of=expr_of
+    )
 
 
 def ratio(numerator, denominator) -> Func:
@@ -201,6 +251,10 @@ class Dim:
     order: Any = None  # how rows sort, when the text key would sort wrongly ("180" before "30")
     key: Callable[[Any], str] = str  # the row's key from the grouped value
     match: Callable[[str], Q] | None = None  # the fact rows of one key (ValueError: no such key)
+    expr_of: Callable[[Filters], Any] | None = None  # `expr` for the period of the filters, if it depends on it
+
+    def expression(self, filters: Filters):
+        return self.expr if self.expr_of is None else self.expr_of(filters)
 
 
 @dataclass(frozen=True)
@@ -211,6 +265,9 @@ class Measure:
     kind: str = "count"  # count | rate | days | number
     where: Q | None = None  # the rows a count covers: its drill-down is restricted to them too
     drill: bool = True  # counts of cases or rows link to the cases behind them
+    # a rate that is the figure's count `ratio_of[0]` over the sum of its counts `ratio_of[1]`: its total is
+    # computed from theirs, so the totals row needs no GROUPING SETS (which PostgreSQL cannot run in parallel)
+    ratio_of: tuple[str, tuple[str, ...]] | None = None
 
 
 @dataclass(frozen=True)
@@ -594,6 +651,7 @@ _register(
                 ratio(_count_rows(ATTENDED), _count_rows(ATTENDED | NO_SHOW)),
                 kind="rate",
                 drill=False,
+                ratio_of=("attended", ("attended", "no_show")),  # the two statuses are disjoint
             ),
         ),
         chart="line",

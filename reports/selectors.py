@@ -48,8 +48,8 @@ class Result:
         return [m for m in self.figure.measures if m.name in names]
 
 
-def _dim_aliases(figure: Figure) -> dict[str, Any]:
-    return {f"d{i}": dim.expr for i, dim in enumerate(figure.dims)}
+def _dim_aliases(figure: Figure, filters: Filters) -> dict[str, Any]:
+    return {f"d{i}": dim.expression(filters) for i, dim in enumerate(figure.dims)}
 
 
 def _label_aliases(figure: Figure) -> dict[str, Any]:
@@ -70,8 +70,29 @@ def _value(measure: Measure, value):
     return value
 
 
-def _summable(measure: Measure) -> bool:
+def _counts_rows(measure: Measure) -> bool:
     return measure.kind == "count" and isinstance(measure.expr, Count) and not measure.expr.distinct
+
+
+def _summable(measure: Measure, figure: Figure) -> bool:
+    """Its total follows from the rows: a count of rows (no DISTINCT), or a rate of such counts."""
+    if measure.ratio_of is None:
+        return _counts_rows(measure)
+    numerator, denominators = measure.ratio_of
+    counts = {m.name for m in figure.measures if _counts_rows(m)}
+    return numerator in counts and set(denominators) <= counts
+
+
+def _summed_total(figure: Figure, rows: list[Row]) -> dict[str, Any]:
+    """The groups partition the fact rows: each count's total is the sum of its rows, a rate's total the
+    ratio of its counts' totals."""
+    total = {m.name: sum(row.values[m.name] for row in rows) for m in figure.measures if m.ratio_of is None}
+    for m in figure.measures:
+        if m.ratio_of is not None:
+            numerator, denominators = m.ratio_of
+            below = sum(total[name] for name in denominators)
+            total[m.name] = _value(m, total[numerator] / below if below else None)
+    return {m.name: total[m.name] for m in figure.measures}
 
 
 DETAIL = "g_detail"  # a constant grouped in the figure's rows only: NULL on the GROUPING SETS totals row
@@ -79,9 +100,9 @@ DETAIL = "g_detail"  # a constant grouped in the figure's rows only: NULL on the
 
 def figure_result(figure: Figure, filters: Filters) -> Result:
     """One query grouped by the figure's dimensions, its totals row (if it has one) included."""
-    dims, labels = _dim_aliases(figure), _label_aliases(figure)
+    dims, labels = _dim_aliases(figure, filters), _label_aliases(figure)
     measures = {f"m_{m.name}": m.expr for m in figure.measures}
-    summed = not figure.total or all(_summable(m) for m in figure.measures)
+    summed = not figure.total or all(_summable(m, figure) for m in figure.measures)
     marker = {} if summed else {DETAIL: Value(True, output_field=BooleanField())}
     grouped = (
         figure.rows(filters)
@@ -101,8 +122,7 @@ def figure_result(figure: Figure, filters: Filters) -> Result:
         names = _names(figure, keys, record)
         rows.append(Row(KEY_SEPARATOR.join(keys), keys, names, values))
     if figure.total and summed:
-        # counts of rows (no DISTINCT): the groups partition the rows, so the total is their sum
-        total = {m.name: sum(row.values[m.name] for row in rows) for m in figure.measures}
+        total = _summed_total(figure, rows)
     elif figure.total and total is None:  # no rows at all: the aggregates of nothing
         total = {m.name: _value(m, None) for m in figure.measures}
     return Result(figure, rows, total)
@@ -175,7 +195,7 @@ def row_labels(figure: Figure, filters: Filters, key: str) -> list[str] | None:
         return None
     found = (
         figure.rows(filters)
-        .annotate(**_dim_aliases(figure))
+        .annotate(**_dim_aliases(figure, filters))
         .filter(condition)
         .annotate(**labels)
         .order_by()
@@ -246,7 +266,7 @@ def figure_case_ids(figure: Figure, filters: Filters, *, key: str = "", measure:
             condition = _key_q(figure, parts)
         except ValueError:
             raise BadKey(key) from None
-        rows = rows.annotate(**_dim_aliases(figure)).filter(condition)
+        rows = rows.annotate(**_dim_aliases(figure, filters)).filter(condition)
     if measure:
         found = [m for m in figure.measures if m.name == measure and m.drill]
         if not found:

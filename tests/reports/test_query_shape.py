@@ -15,7 +15,7 @@ from casemgmt.casefile import AssessmentTemplate, case_assessment_summary
 from casemgmt.default_template import ensure_default_template
 from casemgmt.models import Case
 from programs.models import MentorAssignment, MentoringSession
-from reports.figures import FIGURES
+from reports.figures import FIGURES, period_months
 from reports.selectors import BadKey, _outer_keyword, figure_case_ids, figure_result
 
 from .conftest import TZ, answers, d, open_case
@@ -128,6 +128,45 @@ def test_a_month_is_the_local_calendar_month(known, demo, manager):
         assert len(rows) == n
     with pytest.raises(BadKey):
         figure_case_ids(FIGURES["mentoring_sessions"], filters(manager), key="2026-13")
+
+
+def test_the_months_of_a_period_cross_the_year_and_start_with_the_first_days_month():
+    day = datetime.date
+    assert period_months(day(2025, 11, 15), day(2026, 2, 3)) == [
+        day(2025, 11, 1),
+        day(2025, 12, 1),
+        day(2026, 1, 1),
+        day(2026, 2, 1),
+    ]
+    assert period_months(day(2026, 3, 31), day(2026, 3, 31)) == [day(2026, 3, 1)]
+
+
+@pytest.mark.usefixtures("program_rows")
+def test_a_period_starting_mid_month_groups_its_first_days_in_that_month(known, demo, manager):
+    """The month grouping searches the period's month starts: the first of them is before the period's
+    start, so a session on the period's first day is in its month; the totals row sums the groups and
+    the attendance rate of the total is the ratio of the summed counts."""
+    a = known["A"]
+    assignment = MentorAssignment.objects.get(case=a)
+    for day, status in (("2026-10-20", "attended"), ("2026-11-02", "no_show"), ("2026-11-03", "attended")):
+        MentoringSession.objects.create(
+            case=a,
+            assignment=assignment,
+            mentor=demo["mentor"],
+            recorded_by=demo["mentor"],
+            starts_at=local_midnight(day) + datetime.timedelta(hours=10),
+            place_type="office",
+            status=status,
+        )
+    result = figure_result(FIGURES["mentoring_sessions"], filters(manager, start=d("2026-10-20"), end=d("2026-11-10")))
+    by_month = {row.key: row.values for row in result.rows}
+    assert sorted(by_month) == ["2026-10", "2026-11"]
+    assert by_month["2026-10"]["attended"] >= 1
+    assert by_month["2026-11"]["no_show"] >= 1
+    attended = sum(v["attended"] for v in by_month.values())
+    no_show = sum(v["no_show"] for v in by_month.values())
+    assert result.total["sessions"] == sum(v["sessions"] for v in by_month.values())
+    assert result.total["attendance"] == round(attended / (attended + no_show), 3)
 
 
 def test_the_outer_group_by_is_found_outside_subqueries():
