@@ -425,7 +425,9 @@ def lines(result: ReportRun) -> list[str]:
         "run: the same aggregates, groups and totals by hand-written queries through psycopg "
         "(`benchmarks/reports.py`), rendered through one plain template (pages), the csv module (CSV) or "
         f"openpyxl (XLSX). {os.environ.get('BENCH_REPEAT', '30')} timed requests per scenario after 3 warm-ups. "
-        f"Load average during the run: {load} (1, 5, 15 min).",
+        f"Load average during the run: {load} (1, 5, 15 min). The dashboard and the all-figures XLSX run their "
+        f"figures' queries side by side on {settings.REPORTS_QUERY_THREADS} connections (`REPORTS_QUERY_THREADS`); "
+        "the SQL baseline runs its queries one after another on one connection.",
         "",
         "| scenario | median ms | p95 ms | SQL ms | x SQL |",
         "|---|---|---|---|---|",
