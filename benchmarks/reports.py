@@ -197,6 +197,36 @@ def floor(conn, org: int, render, extra: dict | None = None):
     return run
 
 
+def floor_side_by_side(conn, org: int, render, extra: dict | None = None):
+    """`floor`, its queries spread over as many connections as the app's dashboard uses
+    (REPORTS_QUERY_THREADS), each thread on its own psycopg connection (opened once, kept)."""
+    import queue
+    from concurrent.futures import ThreadPoolExecutor
+
+    import psycopg
+
+    threads = max(1, settings.REPORTS_QUERY_THREADS)
+    info = conn.info
+    spare: queue.SimpleQueue = queue.SimpleQueue()
+    for _ in range(threads):
+        spare.put(psycopg.connect(host=info.host, port=info.port, user=info.user, dbname=info.dbname, autocommit=True))
+    pool = ThreadPoolExecutor(threads)
+    query = {**params(org), **(extra or {})}
+
+    def one(sql):
+        own = spare.get()
+        try:
+            return own.execute(filtered(sql, extra or {}), query).fetchall()
+        finally:
+            spare.put(own)
+
+    def run():
+        results = list(pool.map(one, QUERIES.values()))
+        return render({"rows": [row for rows in results for row in rows]})
+
+    return run
+
+
 def floor_csv(conn, org: int, slug: str):
     """One figure's rows by its SQL, written by the csv module (the CSV export's baseline)."""
     import csv
@@ -344,7 +374,7 @@ def per_figure(conn, org: int, repeat: int = 5) -> list[tuple[str, float, float,
 
 @dataclass
 class ReportRun:
-    rows: list  # (label, median, p95, baseline median)
+    rows: list  # (label, median, p95, baseline median, side-by-side baseline median or None)
     figures: list  # per_figure
     load: tuple[float, float, float]
     month: str
@@ -368,15 +398,15 @@ def run(conn, org: int, client, render, measure) -> ReportRun:
     today = timezone.localdate()
     month = (today.replace(day=1) - datetime.timedelta(days=1)).strftime("%Y-%m")  # last complete month
     quarter = last_complete_quarter(today)
+    dashboards = [
+        ("dashboard (default filters)", "/reports/", None),
+        ("dashboard (city)", f"/reports/?city={city}", {"city": city}),
+        ("dashboard (worker)", f"/reports/?worker={worker}", {"worker": worker}),
+        ("dashboard (referral source)", "/reports/?source=family", {"source": "family"}),
+    ]
+    side_by_side = {label: floor_side_by_side(conn, org, render, extra) for label, _url, extra in dashboards}
     scenarios = [
-        ("dashboard (default filters)", page("/reports/"), floor(conn, org, render)),
-        ("dashboard (city)", page(f"/reports/?city={city}"), floor(conn, org, render, {"city": city})),
-        ("dashboard (worker)", page(f"/reports/?worker={worker}"), floor(conn, org, render, {"worker": worker})),
-        (
-            "dashboard (referral source)",
-            page("/reports/?source=family"),
-            floor(conn, org, render, {"source": "family"}),
-        ),
+        *((label, page(url), floor(conn, org, render, extra)) for label, url, extra in dashboards),
         (
             "drill-down list (mentoring sessions attended in a month)",
             page(f"/reports/cases/?figure=mentoring_sessions&key={month}&measure=attended"),
@@ -403,8 +433,13 @@ def run(conn, org: int, client, render, measure) -> ReportRun:
     for label, ours, baseline in scenarios:
         median, p95 = measure(ours)
         base = measure(baseline)[0]
-        rows.append((label, median, p95, base))
-        print(f"  {label}: {median:.1f} ms median, {p95:.1f} ms p95; SQL {base:.1f} ms", flush=True)
+        beside = measure(side_by_side[label])[0] if label in side_by_side else None
+        rows.append((label, median, p95, base, beside))
+        print(
+            f"  {label}: {median:.1f} ms median, {p95:.1f} ms p95; SQL {base:.1f} ms"
+            + (f", side by side {beside:.1f} ms" if beside else ""),
+            flush=True,
+        )
     return ReportRun(rows=rows, figures=per_figure(conn, org), load=os.getloadavg(), month=month)
 
 
@@ -429,17 +464,24 @@ def lines(result: ReportRun) -> list[str]:
         f"figures' queries side by side on {settings.REPORTS_QUERY_THREADS} connections (`REPORTS_QUERY_THREADS`); "
         "the SQL baseline runs its queries one after another on one connection.",
         "",
-        "| scenario | median ms | p95 ms | SQL ms | x SQL |",
-        "|---|---|---|---|---|",
-        *(f"| {label} | {m:.1f} | {p:.1f} | {b:.1f} | {m / b:.1f}x |" for label, m, p, b in result.rows),
+        "| scenario | median ms | p95 ms | SQL ms | x SQL | SQL side by side ms | x side by side |",
+        "|---|---|---|---|---|---|---|",
+        *(
+            f"| {label} | {m:.1f} | {p:.1f} | {b:.1f} | {m / b:.1f}x | "
+            + (f"{s:.1f} | {m / s:.1f}x |" if s else "— | — |")
+            for label, m, p, b, s in result.rows
+        ),
         "",
     ]
     dash = [r for r in result.rows if r[0].startswith("dashboard")]
-    met = all(m < 1000 and m <= 2 * b for _label, m, _p, b in dash)
+    # against the faster of the two baselines
+    met = all(m < 1000 and m <= 2 * min(b, s) for _label, m, _p, b, s in dash)
     out += [
-        "Target (every dashboard variant): under 1 s median and within 2x of the SQL: "
-        f"**{'met' if met else 'missed'}** "
-        + "; ".join(f"{label.removeprefix('dashboard ')} {m:.0f} ms, {m / b:.1f}x" for label, m, _p, b in dash)
+        "Target (every dashboard variant): under 1 s median and within 2x of the SQL (the faster of its two "
+        f"runs): **{'met' if met else 'missed'}** "
+        + "; ".join(
+            f"{label.removeprefix('dashboard ')} {m:.0f} ms, {m / min(b, s):.1f}x" for label, m, _p, b, s in dash
+        )
         + ".",
         "",
         "Each figure alone, median of 5 (the app's queries through `selectors.figure_result`, no page; the "
