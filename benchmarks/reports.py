@@ -26,7 +26,7 @@ if __name__ == "__main__":
 from django.conf import settings
 from django.utils import timezone
 
-from reports.figures import period_months
+from reports.figures import month_buckets, period_months
 from reports.selectors import default_period
 
 OPEN = ("pending", "snoozed", "escalated")
@@ -80,7 +80,8 @@ QUERIES = {
         WHERE c.organisation_id = %(org)s AND c.exited_on BETWEEN %(start)s AND %(end)s AND c.exit_reason <> ''
         GROUP BY GROUPING SETS ((c.exit_reason), ()) ORDER BY 1""",
     "mentoring_sessions": """
-        SELECT (%(month_days)s::date[])[width_bucket(s.starts_at, %(month_starts)s::timestamptz[]) + 1], count(*),
+        SELECT (%(month_days)s::date[])[width_bucket(s.starts_at,
+                 ARRAY(SELECT m::timestamp AT TIME ZONE %(tz)s FROM unnest(%(month_starts)s::date[]) m)) + 1], count(*),
                count(*) FILTER (WHERE s.status = 'attended'), count(*) FILTER (WHERE s.status = 'no_show')
         FROM programs_mentoringsession s JOIN casemgmt_case c ON c.id = s.case_id
         WHERE c.organisation_id = %(org)s AND s.starts_at >= %(start_at)s AND s.starts_at < %(end_before)s
@@ -176,8 +177,8 @@ def params(org: int, today: datetime.date | None = None) -> dict:
         "open": list(OPEN),
         "tz": settings.TIME_ZONE,
         # the local months of the period, as the app groups timestamps (reports.figures.LocalMonth)
-        "month_days": [months[0], *months],
-        "month_starts": [timezone.make_aware(datetime.datetime.combine(m, datetime.time.min)) for m in months],
+        "month_days": month_buckets(months)[1],
+        "month_starts": month_buckets(months)[0],
     }
 
 

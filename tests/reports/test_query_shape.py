@@ -15,7 +15,7 @@ from casemgmt.casefile import AssessmentTemplate, case_assessment_summary
 from casemgmt.default_template import ensure_default_template
 from casemgmt.models import Case
 from programs.models import MentorAssignment, MentoringSession
-from reports.figures import FIGURES, period_months
+from reports.figures import FIGURES, LocalMonth, period_months
 from reports.selectors import BadKey, _outer_keyword, figure_case_ids, figure_result
 
 from .conftest import TZ, answers, d, open_case
@@ -167,6 +167,37 @@ def test_a_period_starting_mid_month_groups_its_first_days_in_that_month(known, 
     no_show = sum(v["no_show"] for v in by_month.values())
     assert result.total["sessions"] == sum(v["sessions"] for v in by_month.values())
     assert result.total["attendance"] == round(attended / (attended + no_show), 3)
+
+
+@pytest.mark.usefixtures("program_rows")
+def test_a_row_outside_the_periods_months_gets_the_month_date_trunc_gives_it(known, demo):
+    """Python's and the database's zone rules may put the period's bounds an hour apart: a row let in
+    before the first month's start (by the database's rules) or after the last month's end is in the month
+    before or after, as `date_trunc ... AT TIME ZONE` and the drill-down's ranges have it."""
+    from django.db.models import F
+
+    a = known["A"]
+    assignment = MentorAssignment.objects.get(case=a)
+    november, december = local_midnight("2026-11-01"), local_midnight("2026-12-01")
+    moments = [november - datetime.timedelta(minutes=30), november, december - datetime.timedelta(minutes=1), december]
+    made = [
+        MentoringSession.objects.create(
+            case=a,
+            assignment=assignment,
+            mentor=demo["mentor"],
+            recorded_by=demo["mentor"],
+            starts_at=at,
+            place_type="office",
+            status="attended",
+        ).pk
+        for at in moments
+    ]
+    months = dict(
+        MentoringSession.objects.filter(pk__in=made)
+        .annotate(month=LocalMonth(F("starts_at"), [datetime.date(2026, 11, 1)]))
+        .values_list("starts_at", "month")
+    )
+    assert [months[at] for at in moments] == [d("2026-10-01"), d("2026-11-01"), d("2026-11-01"), d("2026-12-01")]
 
 
 def test_the_outer_group_by_is_found_outside_subqueries():
