@@ -182,8 +182,13 @@ def cases_visible_to(user: User) -> QuerySet[Case]:
     return Case.objects.none()
 
 
-def get_case_for_user(user: User, case_id: int) -> Case:
-    return get_object_or_404(cases_visible_to(user).with_list_relations(), pk=case_id)
+def get_case_for_user(user: User, case_id: int, *, with_pending_transfer: bool = False) -> Case:
+    """The case, or 404 outside the user's scope. `with_pending_transfer`: with the receiver of its
+    pending transfer (`CaseQuerySet.with_pending_transfer`), for the case page."""
+    cases = cases_visible_to(user).with_list_relations()
+    if with_pending_transfer:
+        cases = cases.with_pending_transfer()
+    return get_object_or_404(cases, pk=case_id)
 
 
 def get_case_of_participant_for_user(user: User, participant_id: int, cases: QuerySet[Case] | None = None) -> Case:

@@ -157,7 +157,8 @@ def _detail_context(request: HttpRequest, case) -> dict:
         if case.stage == Stage.EXITED:
             context["close_form"] = CloseForm(prefix="close")
     context["can_transfer"] = access.can_request_transfer(user, case)
-    context["pending_transfer"] = case.transfers.filter(status="pending").select_related("to_organisation").first()
+    # the receiving organisation's name, from the case's query (get_case_for_user(with_pending_transfer=True))
+    context["pending_transfer_to"] = case.pending_transfer_to
     context["stage_changes"] = case.stage_changes.select_related("changed_by")[:5] if "stage" in groups else []
     context["sections"] = visible_sections(user, case)
     context["case_links"] = _case_links(user, case)
@@ -228,7 +229,7 @@ def case_form(request: HttpRequest, case_id: int, which: str) -> HttpResponse:
 
 
 def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
-    case = access.get_case_for_user(request.user, case_id)
+    case = access.get_case_for_user(request.user, case_id, with_pending_transfer=True)
     context = _detail_context(request, case)
     log_read(request, case, view="case-detail", groups=context["groups"])
     return render(request, "cases/detail.html", context)
@@ -258,7 +259,7 @@ def case_edit(request: HttpRequest, case_id: int) -> HttpResponse:
 
 @require_POST
 def case_move(request: HttpRequest, case_id: int) -> HttpResponse:
-    case = access.get_case_for_user(request.user, case_id)
+    case = access.get_case_for_user(request.user, case_id, with_pending_transfer=True)
     if not access.can_move_stage(request.user, case):
         raise Http404
     form = StageForm(request.POST, case=case)
@@ -278,7 +279,7 @@ def case_move(request: HttpRequest, case_id: int) -> HttpResponse:
 
 @require_POST
 def case_reopen(request: HttpRequest, case_id: int) -> HttpResponse:
-    case = access.get_case_for_user(request.user, case_id)
+    case = access.get_case_for_user(request.user, case_id, with_pending_transfer=True)
     if not access.can_move_stage(request.user, case):
         raise Http404
     form = ReopenForm(request.POST, prefix="reopen")
