@@ -182,8 +182,13 @@ def cases_visible_to(user: User) -> QuerySet[Case]:
     return Case.objects.none()
 
 
-def get_case_for_user(user: User, case_id: int) -> Case:
-    return get_object_or_404(cases_visible_to(user).with_list_relations(), pk=case_id)
+def get_case_for_user(user: User, case_id: int, *, with_pending_transfer: bool = False) -> Case:
+    """The case, or 404 outside the user's scope. `with_pending_transfer`: with the receiver of its
+    pending transfer (`CaseQuerySet.with_pending_transfer`), for the case page."""
+    cases = cases_visible_to(user).with_list_relations()
+    if with_pending_transfer:
+        cases = cases.with_pending_transfer()
+    return get_object_or_404(cases, pk=case_id)
 
 
 def get_case_of_participant_for_user(user: User, participant_id: int, cases: QuerySet[Case] | None = None) -> Case:
@@ -207,6 +212,24 @@ def viewer_kind(user: User, case: Case) -> str | None:
 
 def visible_groups(user: User, case: Case) -> frozenset[str]:
     return VISIBLE.get(viewer_kind(user, case) or "", frozenset())
+
+
+def groups_visible_in_lists(user: User) -> frozenset[str]:
+    """Every group that some case of `cases_visible_to(user)` may show this user: what a list needs to
+    load (the rest is not fetched, nor decrypted). Each row still shows only `visible_groups(user, case)`.
+
+    A manager sees their cases as manager; a team member in their membership's team role, and a
+    caseworker also as lead (the lead is a caseworker: a check constraint)."""
+    if not (user.is_authenticated and user.is_active):
+        return frozenset()
+    role = user.role
+    if role == Role.MANAGER:
+        kinds = {MANAGER}
+    elif role in TEAM_ROLE_OF_MEMBERSHIP:
+        kinds = {TEAM_ROLE_OF_MEMBERSHIP[role]} | ({LEAD} if role == Role.CASEWORKER else set())
+    else:
+        return frozenset()
+    return frozenset().union(*(VISIBLE[kind] for kind in kinds))
 
 
 def editable_groups(user: User, case: Case) -> frozenset[str]:

@@ -31,6 +31,21 @@ from .forms import (
 from .models import REOPENABLE, CaseTeamMember, Stage, TeamRole
 from .reads import log_read
 
+# What templates/cases/list.html shows of a row (its lead comes from the list's annotations): nothing
+# else of the participant (identity, contact: encrypted or not) is fetched or decrypted for the list.
+LIST_COLUMNS = (
+    "stage",
+    "referral_source",
+    "referral_date",
+    "participant__case_code",
+    "participant__given_name_latin",
+    "participant__family_name_latin",
+    "participant__given_name_arabic",
+    "participant__family_name_arabic",
+    "participant__city__name",
+    "organisation__name",
+)
+
 
 def case_list(request: HttpRequest) -> HttpResponse:
     allowed = access.allowed_list_filters(request.user)
@@ -46,6 +61,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
         risk_band=filters.get("risk_band") or "",
         overdue=bool(filters.get("overdue")),
         sort=filters.get("sort") or selectors.DEFAULT_SORT,
+        columns=LIST_COLUMNS,
     )
     page = Paginator(cases, 25).get_page(request.GET.get("page"))
     rows = [(case, access.visible_groups(request.user, case)) for case in page.object_list]
@@ -141,7 +157,8 @@ def _detail_context(request: HttpRequest, case) -> dict:
         if case.stage == Stage.EXITED:
             context["close_form"] = CloseForm(prefix="close")
     context["can_transfer"] = access.can_request_transfer(user, case)
-    context["pending_transfer"] = case.transfers.filter(status="pending").select_related("to_organisation").first()
+    # the receiving organisation's name, from the case's query (get_case_for_user(with_pending_transfer=True))
+    context["pending_transfer_to"] = case.pending_transfer_to
     context["stage_changes"] = case.stage_changes.select_related("changed_by")[:5] if "stage" in groups else []
     context["sections"] = visible_sections(user, case)
     context["case_links"] = _case_links(user, case)
@@ -212,7 +229,7 @@ def case_form(request: HttpRequest, case_id: int, which: str) -> HttpResponse:
 
 
 def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
-    case = access.get_case_for_user(request.user, case_id)
+    case = access.get_case_for_user(request.user, case_id, with_pending_transfer=True)
     context = _detail_context(request, case)
     log_read(request, case, view="case-detail", groups=context["groups"])
     return render(request, "cases/detail.html", context)
@@ -242,7 +259,7 @@ def case_edit(request: HttpRequest, case_id: int) -> HttpResponse:
 
 @require_POST
 def case_move(request: HttpRequest, case_id: int) -> HttpResponse:
-    case = access.get_case_for_user(request.user, case_id)
+    case = access.get_case_for_user(request.user, case_id, with_pending_transfer=True)
     if not access.can_move_stage(request.user, case):
         raise Http404
     form = StageForm(request.POST, case=case)
@@ -262,7 +279,7 @@ def case_move(request: HttpRequest, case_id: int) -> HttpResponse:
 
 @require_POST
 def case_reopen(request: HttpRequest, case_id: int) -> HttpResponse:
-    case = access.get_case_for_user(request.user, case_id)
+    case = access.get_case_for_user(request.user, case_id, with_pending_transfer=True)
     if not access.can_move_stage(request.user, case):
         raise Http404
     form = ReopenForm(request.POST, prefix="reopen")

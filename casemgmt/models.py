@@ -8,7 +8,7 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
-from django.db.models import Func, Value
+from django.db.models import Func, OuterRef, Subquery, Value
 from django.db.models.functions import Concat
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -211,6 +211,12 @@ class CaseQuerySet(models.QuerySet):
 
     def with_list_relations(self) -> CaseQuerySet:
         return self.select_related("participant__city", "organisation")
+
+    def with_pending_transfer(self) -> CaseQuerySet:
+        """Each case with `pending_transfer_to`: the receiving organisation's name of its pending transfer
+        (one at most, a unique constraint), or None; for the case page, in the case's own query."""
+        pending = CaseTransfer.objects.filter(case=OuterRef("pk"), status=CaseTransfer.Status.PENDING)
+        return self.annotate(pending_transfer_to=Subquery(pending.values("to_organisation__name")[:1]))
 
 
 @pghistory.track()

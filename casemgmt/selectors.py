@@ -59,18 +59,22 @@ def case_list(
     risk_band: str = "",
     overdue: bool = False,
     sort: str = DEFAULT_SORT,
+    columns: tuple[str, ...] | None = None,
 ) -> QuerySet[Case]:
-    """The case list for one user: scope, search, filters, sort; one query per page."""
-    cases = (
-        cases_visible_to(user)
-        .with_list_relations()
-        .annotate(
-            lead_id=Subquery(_lead_rows().values("user_id")[:1]),
-            lead_name=Subquery(
-                _lead_rows().annotate(n=Concat("user__first_name", Value(" "), "user__last_name")).values("n")[:1]
-            ),
-            lead_email=Subquery(_lead_rows().values("user__email")[:1]),
-        )
+    """The case list for one user: scope, search, filters, sort; one query per page.
+
+    `columns`: the only fields to load (`only()` paths, e.g. `participant__case_code`), so a list does
+    not fetch or decrypt what it does not show; None loads whole rows."""
+    cases = cases_visible_to(user).with_list_relations()
+    if columns is not None:
+        # the relations of with_list_relations stay joined (their keys alone, when no column asks more)
+        cases = cases.only("participant__city__id", "organisation__id", *columns)
+    cases = cases.annotate(
+        lead_id=Subquery(_lead_rows().values("user_id")[:1]),
+        lead_name=Subquery(
+            _lead_rows().annotate(n=Concat("user__first_name", Value(" "), "user__last_name")).values("n")[:1]
+        ),
+        lead_email=Subquery(_lead_rows().values("user__email")[:1]),
     )
     query = " ".join(query.split())
     if query:

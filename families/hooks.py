@@ -22,6 +22,7 @@ from casemgmt import (
 )
 from casemgmt.access import LEAD, MANAGER, G, RecordRule
 from casemgmt.casefile_views import register_case_links
+from casemgmt.urlcache import fixed_url
 
 from . import access as fa
 from . import demo as families_demo
@@ -103,7 +104,7 @@ def counselling_sessions(user, case):
 @context_processors.register_nav
 def families_nav(user):
     if fa.can_see_family_home(user):
-        return [(gettext_lazy("Family counselling"), reverse("families-home"))]
+        return [(gettext_lazy("Family counselling"), fixed_url("families-home"))]
     return []
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from casemgmt.context_processors import register_nav
+from casemgmt.urlcache import fixed_url
 
 from .access import kinds_for
 
@@ -13,5 +13,5 @@ from .access import kinds_for
 @register_nav
 def imports_nav(user):
     if kinds_for(user):
-        return [(_("Import"), reverse("imports:upload"))]
+        return [(_("Import"), fixed_url("imports:upload"))]
     return []

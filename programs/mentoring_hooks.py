@@ -24,6 +24,7 @@ from casemgmt import (
 )
 from casemgmt.access import LEAD, MANAGER, G, RecordRule
 from casemgmt.casefile_views import register_case_links, register_record_links
+from casemgmt.urlcache import fixed_url
 
 from . import mentoring_access, mentoring_demo, mentoring_selectors, mentoring_services
 from .models import MentoringSession
@@ -84,7 +85,7 @@ def mentoring_sessions(user, case):
 def mentoring_nav(user):
     if user.role in (Role.MENTOR, Role.MANAGER, Role.MENTOR_SUPERVISOR):
         label = gettext_lazy("Mentors") if user.role == Role.MENTOR_SUPERVISOR else gettext_lazy("Mentoring")
-        return [(label, reverse("mentoring-home"))]
+        return [(label, fixed_url("mentoring-home"))]
     return []
 
 

@@ -22,6 +22,7 @@ from casemgmt import (
 )
 from casemgmt.access import ALL_ROWS, LEAD, MANAGER, G, RecordRule
 from casemgmt.models import Case
+from casemgmt.urlcache import fixed_url
 
 from . import placement_services
 from .models import CheckIn, EmployabilityProfile, Placement, PlacementStatus
@@ -66,9 +67,9 @@ def _nav(user: User) -> list[tuple[str, str]]:
     if not can_see_partners(user):  # placement officers and managers
         return []
     return [
-        (gettext_lazy("Placements"), reverse("placement-list")),
-        (gettext_lazy("Opportunities"), reverse("opportunity-board")),
-        (gettext_lazy("Partners"), reverse("partner-list")),
+        (gettext_lazy("Placements"), fixed_url("placement-list")),
+        (gettext_lazy("Opportunities"), fixed_url("opportunity-board")),
+        (gettext_lazy("Partners"), fixed_url("partner-list")),
     ]
 
 

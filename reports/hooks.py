@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role
 from casemgmt import access
 from casemgmt.context_processors import register_nav
+from casemgmt.urlcache import fixed_url
 from casemgmt.views import register_home_panel
 
 
 @register_nav
 def reports_nav(user):
     if access.has_role(user, Role.MANAGER):
-        return [(_("Reports"), reverse("reports:dashboard"))]
+        return [(_("Reports"), fixed_url("reports:dashboard"))]
     return []
 
 

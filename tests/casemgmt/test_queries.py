@@ -30,7 +30,7 @@ def test_case_list_page_queries_do_not_grow(client, demo, username):
     assert _count(lambda: client.get(reverse("case-list"))) == five
 
 
-@pytest.mark.parametrize("username", ["caseworker", "manager"])
+@pytest.mark.parametrize("username", ["caseworker", "manager", "placement"])
 def test_case_list_api_queries_do_not_grow(demo, username):
     api = APIClient()
     api.force_authenticate(demo[username])
