@@ -200,7 +200,8 @@ def floor(conn, org: int, render, extra: dict | None = None):
 
 def floor_side_by_side(conn, org: int, render, extra: dict | None = None):
     """`floor`, its queries spread over as many connections as the app's dashboard uses
-    (REPORTS_QUERY_THREADS), each thread on its own psycopg connection (opened once, kept)."""
+    (REPORTS_QUERY_THREADS), each thread on its own psycopg connection (opened once, kept), planned
+    without parallel workers as the app's are."""
     import queue
     from concurrent.futures import ThreadPoolExecutor
 
@@ -210,7 +211,9 @@ def floor_side_by_side(conn, org: int, render, extra: dict | None = None):
     info = conn.info
     spare: queue.SimpleQueue = queue.SimpleQueue()
     for _ in range(threads):
-        spare.put(psycopg.connect(host=info.host, port=info.port, user=info.user, dbname=info.dbname, autocommit=True))
+        own = psycopg.connect(host=info.host, port=info.port, user=info.user, dbname=info.dbname, autocommit=True)
+        own.execute("SET max_parallel_workers_per_gather = 0")  # as the app's pool (reports.selectors)
+        spare.put(own)
     pool = ThreadPoolExecutor(threads)
     query = {**params(org), **(extra or {})}
 

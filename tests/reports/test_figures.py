@@ -334,3 +334,22 @@ def test_the_dashboard_runs_its_figures_side_by_side_with_the_same_answers(known
     assert len(ran_on) == len(FIGURES)
     assert all(name.startswith("report-figure") for name in ran_on)
     assert any(values for _slug, rows, _total in serial_fr for _key, _labels, values in rows)
+
+
+def test_the_pools_connections_plan_without_parallel_workers(db, django_assert_num_queries):
+    """The pool keeps the cores busy itself: its connections are set, once each, to plan no parallel
+    workers (the SET is rolled back with the test's transaction)."""
+    from django.db import connection
+
+    from reports.selectors import _serial_plans
+
+    connection._report_serial_plans = None
+    try:
+        _serial_plans()
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW max_parallel_workers_per_gather")
+            assert cursor.fetchone()[0] == "0"
+        with django_assert_num_queries(0):
+            _serial_plans()
+    finally:
+        connection._report_serial_plans = None
