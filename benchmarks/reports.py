@@ -85,7 +85,7 @@ QUERIES = {
                count(*) FILTER (WHERE s.status = 'attended'), count(*) FILTER (WHERE s.status = 'no_show')
         FROM programs_mentoringsession s JOIN casemgmt_case c ON c.id = s.case_id
         WHERE c.organisation_id = %(org)s AND s.starts_at >= %(start_at)s AND s.starts_at < %(end_before)s
-        GROUP BY GROUPING SETS ((1), ()) ORDER BY 1""",
+        GROUP BY 1 ORDER BY 1""",  # its totals row summed from the rows (SUMMED), as the app does
     "mentor_capacity": """
         SELECT a.mentor_id, u.first_name || ' ' || u.last_name, count(*), max(l.n), max(p.capacity)
         FROM programs_mentorassignment a JOIN casemgmt_case c ON c.id = a.case_id
@@ -182,10 +182,22 @@ def params(org: int, today: datetime.date | None = None) -> dict:
     }
 
 
+# The queries whose totals row is the sum of their rows' counts (its first column the group), as the app's.
+SUMMED = {"mentoring_sessions"}
+
+
+def with_total(slug: str, rows: list) -> list:
+    if slug not in SUMMED or not rows:
+        return rows
+    return [*rows, (None, *(sum(column) for column in list(zip(*rows, strict=True))[1:]))]
+
+
 def all_rows(conn, org: int, extra: dict | None = None) -> list[tuple[str, list]]:
     extra = extra or {}
     query = {**params(org), **extra}
-    return [(slug, conn.execute(filtered(sql, extra), query).fetchall()) for slug, sql in QUERIES.items()]
+    return [
+        (slug, with_total(slug, conn.execute(filtered(sql, extra), query).fetchall())) for slug, sql in QUERIES.items()
+    ]
 
 
 def floor(conn, org: int, render, extra: dict | None = None):
@@ -198,34 +210,44 @@ def floor(conn, org: int, render, extra: dict | None = None):
     return run
 
 
-def floor_side_by_side(conn, org: int, render, extra: dict | None = None):
-    """`floor`, its queries spread over as many connections as the app's dashboard uses
-    (REPORTS_QUERY_THREADS), each thread on its own psycopg connection (opened once, kept), planned
-    without parallel workers as the app's are."""
+_SIDE_BY_SIDE: dict = {}  # the connections and the pool of the side-by-side baseline, made once
+
+
+def _side_by_side_pool(conn):
     import queue
     from concurrent.futures import ThreadPoolExecutor
 
     import psycopg
 
-    threads = max(1, settings.REPORTS_QUERY_THREADS)
-    info = conn.info
-    spare: queue.SimpleQueue = queue.SimpleQueue()
-    for _ in range(threads):
-        own = psycopg.connect(host=info.host, port=info.port, user=info.user, dbname=info.dbname, autocommit=True)
-        own.execute("SET max_parallel_workers_per_gather = 0")  # as the app's pool (reports.selectors)
-        spare.put(own)
-    pool = ThreadPoolExecutor(threads)
+    if not _SIDE_BY_SIDE:
+        threads = max(1, settings.REPORTS_QUERY_THREADS)
+        info = conn.info
+        spare: queue.SimpleQueue = queue.SimpleQueue()
+        for _ in range(threads):
+            own = psycopg.connect(host=info.host, port=info.port, user=info.user, dbname=info.dbname, autocommit=True)
+            own.execute("SET max_parallel_workers_per_gather = 0")  # as the app's pool (reports.selectors)
+            spare.put(own)
+        _SIDE_BY_SIDE.update(spare=spare, pool=ThreadPoolExecutor(threads))
+    return _SIDE_BY_SIDE["spare"], _SIDE_BY_SIDE["pool"]
+
+
+def floor_side_by_side(conn, org: int, render, extra: dict | None = None):
+    """`floor`, its queries spread over as many connections as the app's dashboard uses
+    (REPORTS_QUERY_THREADS), each thread on its own psycopg connection (opened once, kept), planned
+    without parallel workers as the app's are."""
+    spare, pool = _side_by_side_pool(conn)
     query = {**params(org), **(extra or {})}
 
-    def one(sql):
+    def one(item):
+        slug, sql = item
         own = spare.get()
         try:
-            return own.execute(filtered(sql, extra or {}), query).fetchall()
+            return with_total(slug, own.execute(filtered(sql, extra or {}), query).fetchall())
         finally:
             spare.put(own)
 
     def run():
-        results = list(pool.map(one, QUERIES.values()))
+        results = list(pool.map(one, QUERIES.items()))
         return render({"rows": [row for rows in results for row in rows]})
 
     return run
@@ -238,7 +260,7 @@ def floor_csv(conn, org: int, slug: str):
 
     def run():
         out = io.StringIO()
-        csv.writer(out).writerows(conn.execute(QUERIES[slug], params(org)).fetchall())
+        csv.writer(out).writerows(with_total(slug, conn.execute(QUERIES[slug], params(org)).fetchall()))
         return out.getvalue().encode()
 
     return run

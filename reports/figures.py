@@ -236,7 +236,8 @@ def local_month_dim(field_name: str, *, title=None) -> Dim:
         return Q(**{f"{field_name}__gte": _local_midnight(first), f"{field_name}__lt": _local_midnight(following)})
 
     def expr_of(f: Filters) -> LocalMonth:
-        return LocalMonth(F(field_name), period_months(f.start, f.end))
+        # a period that ends before it starts has no rows; its grouping still needs a month
+        return LocalMonth(F(field_name), period_months(f.start, max(f.start, f.end)))
 
     zone = zoneinfo.ZoneInfo(settings.TIME_ZONE)
     return Dim(

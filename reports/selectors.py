@@ -210,11 +210,11 @@ def dashboard(filters: Filters, slugs: list[str] | None = None) -> list[Result]:
     """Every figure (or those of `slugs`), in order: one query each, run side by side on
     settings.REPORTS_QUERY_THREADS database connections (ARCHITECTURE.md, "Reports").
 
-    Serially, on the caller's connection, inside a transaction: the other connections would not see its
-    uncommitted rows (the test suite's transactions among them)."""
+    Serially, on the caller's connection, inside a transaction (or with autocommit off): the other
+    connections would not see its uncommitted rows (the test suite's transactions among them)."""
     figures = [FIGURES[slug] for slug in (slugs or FIGURES)]
     threads = getattr(settings, "REPORTS_QUERY_THREADS", 1)
-    if threads <= 1 or len(figures) < 2 or connection.in_atomic_block:
+    if threads <= 1 or len(figures) < 2 or connection.in_atomic_block or not connection.get_autocommit():
         return [figure_result(figure, filters) for figure in figures]
     language = translation.get_language()
     pool = _pool(threads)
@@ -229,8 +229,9 @@ _POOLS_LOCK = threading.Lock()
 
 
 def _pool(threads: int) -> ThreadPoolExecutor:
-    """One pool per process (a forked worker makes its own) and size; its threads keep their connection
-    between requests, closed when older than CONN_MAX_AGE or unusable, as a request's is."""
+    """One pool per process (a forked worker makes its own) and size. Its threads keep their connection
+    between dashboards, as a web worker keeps its own between requests: each figure's task closes it
+    when older than CONN_MAX_AGE or unusable (an idle pool keeps it until its next task)."""
     key = (os.getpid(), threads)
     with _POOLS_LOCK:
         if key not in _POOLS:
@@ -239,6 +240,25 @@ def _pool(threads: int) -> ThreadPoolExecutor:
 
 
 _LAST_SECONDS: dict[str, float] = {}  # each figure's last duration in this process: the order of the next run
+
+
+def shutdown_pools() -> None:
+    """Close every pool thread's connection and end the pools (the tests' clean-up: a connection left
+    open would keep the test database from being dropped). One task per thread, held at a barrier
+    until each thread has one, since a Django connection is closed only by its own thread."""
+    with _POOLS_LOCK:
+        pools = list(_POOLS.items())
+        _POOLS.clear()
+    for (_pid, size), pool in pools:
+        barrier = threading.Barrier(size)
+
+        def close(barrier=barrier):
+            barrier.wait(timeout=30)
+            connection.close()
+
+        for task in [pool.submit(close) for _ in range(size)]:
+            task.result()
+        pool.shutdown()
 
 
 def _serial_plans() -> None:
@@ -253,7 +273,8 @@ def _serial_plans() -> None:
 
 
 def _figure_in_thread(figure: Figure, filters: Filters, language: str | None) -> Result:
-    close_old_connections()
+    close_old_connections()  # too old or in error: closed (and the health check due, as for a request)
+    connection.close_if_health_check_failed()  # a dead one (a restarted server) closed before the SET
     _serial_plans()
     started = time.perf_counter()
     try:

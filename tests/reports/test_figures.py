@@ -299,8 +299,33 @@ def test_events_and_disclosures(program_rows, manager, atlantic_manager):
     assert cases_behind(manager, "disclosures_basis", "consent", "reads") == {A}
 
 
+@pytest.fixture
+def figure_pools():
+    """The pools' threads and connections, closed after the test (they would hold the test database)."""
+    from reports import selectors
+
+    yield selectors
+    selectors.shutdown_pools()
+
+
+def _on_every_pool_thread(selectors, threads: int, task):
+    """`task()` once on each thread of the pool of that size (held at a barrier until each has one)."""
+    import threading
+
+    barrier = threading.Barrier(threads)
+
+    def held():
+        barrier.wait(timeout=30)
+        return task()
+
+    pool = selectors._pool(threads)
+    return [future.result() for future in [pool.submit(held) for _ in range(threads)]]
+
+
 @pytest.mark.django_db(transaction=True)
-def test_the_dashboard_runs_its_figures_side_by_side_with_the_same_answers(known, manager, settings, monkeypatch):
+def test_the_dashboard_runs_its_figures_side_by_side_with_the_same_answers(
+    known, manager, settings, monkeypatch, figure_pools
+):
     """Committed rows (a transaction=True test): the figures' queries run on the pool's own connections,
     in the manager's language, and answer what the serial run on the caller's connection answers."""
     import threading
@@ -333,6 +358,16 @@ def test_the_dashboard_runs_its_figures_side_by_side_with_the_same_answers(known
     assert answers(3, "fr") == serial_fr
     assert len(ran_on) == len(FIGURES)
     assert all(name.startswith("report-figure") for name in ran_on)
+
+    def parallel_workers():
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW max_parallel_workers_per_gather")
+            return cursor.fetchone()[0]
+
+    # every thread that ran a figure planned without parallel workers
+    assert _on_every_pool_thread(figure_pools, 3, parallel_workers) == ["0", "0", "0"]
     assert any(values for _slug, rows, _total in serial_fr for _key, _labels, values in rows)
 
 
