@@ -7,6 +7,7 @@ import datetime
 import os
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -207,21 +208,34 @@ def row_labels(figure: Figure, filters: Filters, key: str) -> list[str] | None:
 
 
 def dashboard(filters: Filters, slugs: list[str] | None = None) -> list[Result]:
-    """Every figure (or those of `slugs`), in order: one query each, run side by side on
-    settings.REPORTS_QUERY_THREADS database connections (ARCHITECTURE.md, "Reports").
+    """Every figure (or those of `slugs`), in order (see `dashboard_results`)."""
+    return list(dashboard_results(filters, slugs))
+
+
+def dashboard_results(filters: Filters, slugs: list[str] | None = None) -> Iterator[Result]:
+    """Every figure (or those of `slugs`), in order, one query each, run side by side on
+    settings.REPORTS_QUERY_THREADS database connections (ARCHITECTURE.md, "Reports"): all are started
+    at once, and each is given as soon as it and those before it are done, so the caller can lay out one
+    while the others run.
 
     Serially, on the caller's connection, inside a transaction (or with autocommit off): the other
     connections would not see its uncommitted rows (the test suite's transactions among them)."""
     figures = [FIGURES[slug] for slug in (slugs or FIGURES)]
     threads = getattr(settings, "REPORTS_QUERY_THREADS", 1)
     if threads <= 1 or len(figures) < 2 or connection.in_atomic_block or not connection.get_autocommit():
-        return [figure_result(figure, filters) for figure in figures]
+        yield from (figure_result(figure, filters) for figure in figures)
+        return
     language = translation.get_language()
     pool = _pool(threads)
     # the slowest first (by their last run in this process), so that no long query starts last
     order = sorted(figures, key=lambda figure: -_LAST_SECONDS.get(figure.slug, 0.0))
     running = {figure.slug: pool.submit(_figure_in_thread, figure, filters, language) for figure in order}
-    return [running[figure.slug].result() for figure in figures]
+    try:
+        for figure in figures:
+            yield running[figure.slug].result()
+    finally:  # a caller that stops early (an error) leaves nothing queued behind it
+        for task in running.values():
+            task.cancel()
 
 
 _POOLS: dict[tuple[int, int], ThreadPoolExecutor] = {}

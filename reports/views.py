@@ -7,6 +7,7 @@ from urllib.parse import quote_plus, urlencode
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.loader import get_template
 from django.urls import path, reverse
 from django.utils import numberformat
 from django.utils.formats import get_format, number_format
@@ -114,7 +115,13 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     context = {"form": form, "sections": []}
     if form.is_valid():
         query = filter_query(form)
-        tables = [display(result, query) for result in selectors.dashboard(form.filters())]
+        section = get_template("reports/dashboard.html#figure")
+        tables = []
+        # each figure laid out and rendered as its query ends, while the later ones still run
+        for result in selectors.dashboard_results(form.filters()):
+            item = display(result, query)
+            item["html"] = section.render({"item": item, "query": query})
+            tables.append(item)
         sections: dict = {}
         for item in tables:
             sections.setdefault(str(item["figure"].section), []).append(item)
