@@ -6,7 +6,8 @@ follow-ups by kind and holder; risk-band movement; exits by reason), each the sa
 totals the page shows, written as one would by hand on the same schema (joins; the case's assessment
 summary columns for its first and latest band, as the app reads them; months of dates by `date_trunc`,
 of timestamps by `width_bucket` over the period's local month starts, as the app groups them;
-GROUPING SETS for a totals row) and rendered through one plain template. The figures with no
+a totals row summed from the rows where the app sums it, by GROUPING SETS where it cannot be summed) and
+rendered through one plain template. The figures with no
 rows at scale (mentoring, families, placements, outcomes, re-offending and relapse events, disclosures)
 are not in it: the page still runs their queries (a few ms in all, on empty index ranges).
 """
@@ -14,6 +15,7 @@ are not in it: the page still runs their queries (a few ms in all, on empty inde
 from __future__ import annotations
 
 import datetime
+import functools
 import os
 from dataclasses import dataclass
 
@@ -36,7 +38,7 @@ REFERRED = "c.organisation_id = %(org)s AND c.referral_date BETWEEN %(start)s AN
 QUERIES = {
     "caseload_stage": f"""
         SELECT c.stage, count(*) FROM casemgmt_case c WHERE {CASELOAD}
-        GROUP BY GROUPING SETS ((c.stage), ()) ORDER BY 1""",
+        GROUP BY 1 ORDER BY 1""",
     "caseload_risk": f"""
         SELECT coalesce(nullif(c.latest_risk_band, ''), 'none'), count(*) FROM casemgmt_case c
         WHERE {CASELOAD} GROUP BY 1 ORDER BY 1""",
@@ -69,7 +71,7 @@ QUERIES = {
         JOIN casemgmt_case c ON c.id = f.case_id JOIN accounts_user u ON u.id = f.assignee_id
         WHERE c.organisation_id = %(org)s AND f.status = ANY(%(open)s) AND f.due_on < %(today)s
           AND (f.snoozed_until IS NULL OR f.snoozed_until < %(today)s)
-        GROUP BY GROUPING SETS ((f.kind, f.assignee_id, u.first_name, u.last_name), ()) ORDER BY 1, 2::text""",
+        GROUP BY f.kind, f.assignee_id, u.first_name, u.last_name ORDER BY 1, 2::text""",
     "risk_movement": """
         SELECT c.first_risk_band, c.latest_risk_band, count(*) FROM casemgmt_case c
         WHERE c.organisation_id = %(org)s AND c.latest_assessed_on BETWEEN %(start)s AND %(end)s
@@ -78,14 +80,13 @@ QUERIES = {
     "exits_reason": """
         SELECT c.exit_reason, count(*) FROM casemgmt_case c
         WHERE c.organisation_id = %(org)s AND c.exited_on BETWEEN %(start)s AND %(end)s AND c.exit_reason <> ''
-        GROUP BY GROUPING SETS ((c.exit_reason), ()) ORDER BY 1""",
+        GROUP BY 1 ORDER BY 1""",
     "mentoring_sessions": """
-        SELECT (%(month_days)s::date[])[width_bucket(s.starts_at,
-                 ARRAY(SELECT m::timestamp AT TIME ZONE %(tz)s FROM unnest(%(month_starts)s::date[]) m)) + 1], count(*),
+        SELECT (%(month_days)s::date[])[width_bucket(s.starts_at, %(month_starts)s::timestamptz[]) + 1], count(*),
                count(*) FILTER (WHERE s.status = 'attended'), count(*) FILTER (WHERE s.status = 'no_show')
         FROM programs_mentoringsession s JOIN casemgmt_case c ON c.id = s.case_id
         WHERE c.organisation_id = %(org)s AND s.starts_at >= %(start_at)s AND s.starts_at < %(end_before)s
-        GROUP BY 1 ORDER BY 1""",  # its totals row summed from the rows (SUMMED), as the app does
+        GROUP BY 1 ORDER BY 1""",
     "mentor_capacity": """
         SELECT a.mentor_id, u.first_name || ' ' || u.last_name, count(*), max(l.n), max(p.capacity)
         FROM programs_mentorassignment a JOIN casemgmt_case c ON c.id = a.case_id
@@ -98,16 +99,16 @@ QUERIES = {
     "family_engagements": """
         SELECT e.kind, e.status, count(*) FROM families_engagement e JOIN casemgmt_case c ON c.id = e.case_id
         WHERE c.organisation_id = %(org)s AND e.started_on BETWEEN %(start)s AND %(end)s
-        GROUP BY GROUPING SETS ((e.kind, e.status), ()) ORDER BY 1, 2""",
+        GROUP BY 1, 2 ORDER BY 1, 2""",
     "family_sessions": """
         SELECT s.kind, s.status, count(*) FROM families_counsellingsession s JOIN casemgmt_case c ON c.id = s.case_id
         WHERE c.organisation_id = %(org)s AND s.starts_at >= %(start_at)s AND s.starts_at < %(end_before)s
-        GROUP BY GROUPING SETS ((s.kind, s.status), ()) ORDER BY 1, 2""",
+        GROUP BY 1, 2 ORDER BY 1, 2""",
     "placements_started": """
         SELECT date_trunc('month', p.started_on)::date, count(*) FROM programs_placement p
         JOIN casemgmt_case c ON c.id = p.case_id
         WHERE c.organisation_id = %(org)s AND p.started_on BETWEEN %(start)s AND %(end)s
-        GROUP BY GROUPING SETS ((1), ()) ORDER BY 1""",
+        GROUP BY 1 ORDER BY 1""",
     "placement_retention": """
         SELECT ci.day, count(ci.still_there), count(*) FILTER (WHERE ci.still_there) FROM programs_checkin ci
         JOIN programs_placement p ON p.id = ci.placement_id JOIN casemgmt_case c ON c.id = ci.case_id
@@ -161,6 +162,20 @@ def filtered(sql: str, extra: dict) -> str:
     return sql.replace(ORG, ORG + conditions)
 
 
+@functools.lru_cache(maxsize=8)
+def _month_starts(days: tuple[datetime.date, ...]) -> list[datetime.datetime]:
+    """The instants the months start, by the database's zone rules, as the app's LocalMonth has them
+    (computed once, so the query plans on constants as the app's does)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT array_agg(d::timestamp AT TIME ZONE %s ORDER BY d) FROM unnest(%s::date[]) d",
+            [settings.TIME_ZONE, list(days)],
+        )
+        return cursor.fetchone()[0]
+
+
 def params(org: int, today: datetime.date | None = None) -> dict:
     today = today or timezone.localdate()
     start, end = default_period(today)
@@ -178,18 +193,29 @@ def params(org: int, today: datetime.date | None = None) -> dict:
         "tz": settings.TIME_ZONE,
         # the local months of the period, as the app groups timestamps (reports.figures.LocalMonth)
         "month_days": month_buckets(months)[1],
-        "month_starts": month_buckets(months)[0],
+        "month_starts": _month_starts(tuple(month_buckets(months)[0])),
     }
 
 
-# The queries whose totals row is the sum of their rows' counts (its first column the group), as the app's.
-SUMMED = {"mentoring_sessions"}
+# The queries whose totals row is the sum of their rows' counts, as the app's (plain row counts): how many
+# columns name the group. The others (distinct counts, medians) have it by GROUPING SETS.
+SUMMED = {
+    "caseload_stage": 1,
+    "overdue_followups": 3,
+    "exits_reason": 1,
+    "mentoring_sessions": 1,
+    "family_engagements": 2,
+    "family_sessions": 2,
+    "placements_started": 1,
+    "post_exit": 1,
+}
 
 
 def with_total(slug: str, rows: list) -> list:
     if slug not in SUMMED or not rows:
         return rows
-    return [*rows, (None, *(sum(column) for column in list(zip(*rows, strict=True))[1:]))]
+    group = SUMMED[slug]
+    return [*rows, (*[None] * group, *(sum(column) for column in list(zip(*rows, strict=True))[group:]))]
 
 
 def all_rows(conn, org: int, extra: dict | None = None) -> list[tuple[str, list]]:
