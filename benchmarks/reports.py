@@ -250,7 +250,14 @@ def _side_by_side_pool(conn):
         info = conn.info
         spare: queue.SimpleQueue = queue.SimpleQueue()
         for _ in range(threads):
-            own = psycopg.connect(host=info.host, port=info.port, user=info.user, dbname=info.dbname, autocommit=True)
+            own = psycopg.connect(
+                host=info.host,
+                port=info.port,
+                user=info.user,
+                dbname=info.dbname,
+                autocommit=True,
+                prepare_threshold=None,
+            )
             own.execute("SET max_parallel_workers_per_gather = 0")  # as the app's pool (reports.selectors)
             spare.put(own)
         _SIDE_BY_SIDE.update(spare=spare, pool=ThreadPoolExecutor(threads))
@@ -564,7 +571,9 @@ def main() -> int:
     )
     manager = User.objects.get(username="manager")
     db = settings.DATABASES["default"]
-    conn = psycopg.connect(host=db["HOST"], port=db["PORT"], user=db["USER"], dbname=db["NAME"], autocommit=True)
+    conn = psycopg.connect(
+        host=db["HOST"], port=db["PORT"], user=db["USER"], dbname=db["NAME"], autocommit=True, prepare_threshold=None
+    )
     client = Client()
     verified_login(client, manager)
     result = run(conn, manager.membership.organisation_id, client, plain.render, measure)

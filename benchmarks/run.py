@@ -73,7 +73,11 @@ def case_scenarios():
     org = manager.membership.organisation_id
     case = Case.objects.filter(organisation_id=org, stage="active").order_by("pk").first()
     db = settings.DATABASES["default"]
-    conn = psycopg.connect(host=db["HOST"], port=db["PORT"], user=db["USER"], dbname=db["NAME"], autocommit=True)
+    # no server-side prepared statements (psycopg's default after 5 runs of a query): the app's Django
+    # connections bind on the client, and a repeated baseline query fell back to a generic plan 3x slower
+    conn = psycopg.connect(
+        host=db["HOST"], port=db["PORT"], user=db["USER"], dbname=db["NAME"], autocommit=True, prepare_threshold=None
+    )
     app, admin = Client(), Client()
     verified_login(app, manager)
     verified_login(admin, superuser)
