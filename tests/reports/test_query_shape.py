@@ -103,6 +103,19 @@ def local_midnight(day: str) -> datetime.datetime:
         return cursor.fetchone()[0]
 
 
+def session(demo, case, assignment, at: datetime.datetime, status: str) -> MentoringSession:
+    """A mentoring session of `case` by the demo mentor at `at`."""
+    return MentoringSession.objects.create(
+        case=case,
+        assignment=assignment,
+        mentor=demo["mentor"],
+        recorded_by=demo["mentor"],
+        starts_at=at,
+        place_type="office",
+        status=status,
+    )
+
+
 @pytest.mark.usefixtures("program_rows")
 def test_a_month_is_the_local_calendar_month(known, demo, manager):
     """Half an hour before local midnight on 1 November counts, and drills down, in October; local
@@ -111,15 +124,7 @@ def test_a_month_is_the_local_calendar_month(known, demo, manager):
     assignment = MentorAssignment.objects.get(case=a)
     november = local_midnight("2026-11-01")
     for at in (november - datetime.timedelta(minutes=30), november):
-        MentoringSession.objects.create(
-            case=a,
-            assignment=assignment,
-            mentor=demo["mentor"],
-            recorded_by=demo["mentor"],
-            starts_at=at,
-            place_type="office",
-            status="no_show",
-        )
+        session(demo, a, assignment, at, "no_show")
     sessions = table(manager, "mentoring_sessions")
     assert (sessions["2026-10"]["no_show"], sessions["2026-11"]["no_show"]) == (2, 1)
     assert cases_behind(manager, "mentoring_sessions", "2026-10", "no_show") == {A}
@@ -149,15 +154,7 @@ def test_a_period_starting_mid_month_groups_its_first_days_in_that_month(known, 
     a = known["A"]
     assignment = MentorAssignment.objects.get(case=a)
     for day, status in (("2026-10-20", "attended"), ("2026-11-02", "no_show"), ("2026-11-03", "attended")):
-        MentoringSession.objects.create(
-            case=a,
-            assignment=assignment,
-            mentor=demo["mentor"],
-            recorded_by=demo["mentor"],
-            starts_at=local_midnight(day) + datetime.timedelta(hours=10),
-            place_type="office",
-            status=status,
-        )
+        session(demo, a, assignment, local_midnight(day) + datetime.timedelta(hours=10), status)
     result = figure_result(FIGURES["mentoring_sessions"], filters(manager, start=d("2026-10-20"), end=d("2026-11-10")))
     by_month = {row.key: row.values for row in result.rows}
     assert sorted(by_month) == ["2026-10", "2026-11"]
@@ -192,18 +189,7 @@ def test_a_row_outside_the_periods_months_gets_the_month_date_trunc_gives_it(kno
     assignment = MentorAssignment.objects.get(case=a)
     november, december = local_midnight("2026-11-01"), local_midnight("2026-12-01")
     moments = [november - datetime.timedelta(minutes=30), november, december - datetime.timedelta(minutes=1), december]
-    made = [
-        MentoringSession.objects.create(
-            case=a,
-            assignment=assignment,
-            mentor=demo["mentor"],
-            recorded_by=demo["mentor"],
-            starts_at=at,
-            place_type="office",
-            status="attended",
-        ).pk
-        for at in moments
-    ]
+    made = [session(demo, a, assignment, at, "attended").pk for at in moments]
     months = dict(
         MentoringSession.objects.filter(pk__in=made)
         .annotate(month=LocalMonth(F("starts_at"), [datetime.date(2026, 11, 1)]))
