@@ -203,3 +203,26 @@ def test_the_list_reads_a_constant_number_of_queries(world):
     for i in range(1, 6):
         assert subscribe(probation, url=f"https://hooks.example/{i}").status_code == 201
     assert queries_of_the_list(6) == one
+
+
+def test_the_deliveries_list_reads_a_constant_number_of_queries(world):
+    probation = as_client(PROBATION)
+    pk = subscribe(probation).json()["id"]
+    url = reverse("api-shared-case-legal-events", args=[world["shared"].pk])
+
+    def record_legal_event():
+        posted = probation.post(url, {"kind": "hearing", "date": datetime.date.today()}, format="json")
+        assert posted.status_code == 201, posted.content
+
+    def queries_of_the_deliveries(expected):
+        with CaptureQueriesContext(connection) as queries:
+            response = probation.get(detail(pk, "deliveries"))
+        assert response.status_code == 200
+        assert len(response.json()["results"]) == expected
+        return len(queries)
+
+    record_legal_event()
+    one = queries_of_the_deliveries(1)
+    for _ in range(5):
+        record_legal_event()
+    assert queries_of_the_deliveries(6) == one
