@@ -278,7 +278,7 @@ def shutdown_pools() -> None:
 def _serial_plans() -> None:
     """The pool's connections plan without PostgreSQL's own parallel workers: the pool already keeps the
     cores busy, and a worker per query on top oversubscribes them (2 cores, 3 figures at once: the
-    dashboard took 0.91 s with them, 0.64-0.72 s without). Set once per connection."""
+    dashboard took 0.91 s with them, 0.64-0.76 s without). Set once per connection."""
     raw = connection.connection
     if raw is None or getattr(connection, "_report_serial_plans", None) is not raw:
         with connection.cursor() as cursor:
