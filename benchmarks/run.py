@@ -6,6 +6,7 @@ Run by `make bench` (scripts/dev.py bench), which starts the embedded PostgreSQL
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import platform
@@ -15,6 +16,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 import django
 
@@ -32,6 +35,7 @@ from benchmarks import reports as report_bench  # noqa: E402
 from benchmarks.auth import verified_login  # noqa: E402
 from casemgmt.crypto import decrypt, national_id_hash  # noqa: E402
 from casemgmt.models import Case  # noqa: E402
+from casemgmt.timeline import case_timeline  # noqa: E402
 
 NOTE_TEXT = "casemgmt_note.text"  # the binding of the note's ciphertext (casemgmt/crypto.py)
 
@@ -52,6 +56,88 @@ ORDER BY c.updated_at DESC, c.id LIMIT %(limit)s
 """
 COUNT_SQL = """SELECT count(*) FROM casemgmt_case c JOIN casemgmt_participant p ON p.id = c.participant_id
 JOIN accounts_city ci ON ci.id = p.city_id WHERE c.organisation_id = %(org)s {where}"""
+# The API list's page: every field of its rows (the manager may see them all), in the pagination's order
+# (newest case first), one row more than the page to know whether a next page exists, as DRF's cursor does.
+API_SQL = """
+SELECT c.id, c.participant_id, o.name, c.updated_at, p.case_code, lead.user_id, lead.name, lead.email,
+       p.given_name_latin, p.family_name_latin, p.given_name_arabic, p.family_name_arabic, ci.code, p.languages,
+       p.date_of_birth, p.national_id, p.phone, p.email, p.address, c.stage, c.stage_changed_at,
+       c.referral_source, c.referral_date, c.referring_organisation_id, c.referral_reason
+FROM casemgmt_case c JOIN casemgmt_participant p ON p.id = c.participant_id JOIN accounts_city ci ON ci.id = p.city_id
+JOIN accounts_organisation o ON o.id = c.organisation_id
+LEFT JOIN LATERAL (SELECT t.user_id, u.first_name || ' ' || u.last_name AS name, u.email FROM casemgmt_caseteammember t
+  JOIN accounts_user u ON u.id = t.user_id WHERE t.case_id = c.id AND t.is_lead LIMIT 1) lead ON true
+WHERE c.organisation_id = %(org)s
+ORDER BY c.id DESC LIMIT 51
+"""
+API_KEYS = (
+    "id",
+    "participant_id",
+    "organisation",
+    "updated_at",
+    "case_code",
+    "lead",
+    "given_name_latin",
+    "family_name_latin",
+    "given_name_arabic",
+    "family_name_arabic",
+    "city",
+    "languages",
+    "date_of_birth",
+    "national_id",
+    "phone",
+    "email",
+    "address",
+    "stage",
+    "stage_changed_at",
+    "referral_source",
+    "referral_date",
+    "referring_organisation",
+    "referral_reason",
+)
+NATIONAL_ID = "casemgmt_participant.national_id"
+
+# The timeline's page: the same kinds of events as the app's (all of them visible to the manager; notes
+# restricted to the team's), each kind cut to the page, merged and cut once more, one row more than the page.
+_TIMELINE_PARTS = (
+    "SELECT changed_at, id, 0, to_stage, left(reason, 2000), '', is_reopening FROM casemgmt_stagechange WHERE {c}",
+    "SELECT assessed_on + time '12:00' AT TIME ZONE 'UTC', id, 1, risk_band, '', '', false FROM casemgmt_assessment"
+    " WHERE {c}",
+    "SELECT date + time '12:00' AT TIME ZONE 'UTC', id, 2, kind, text, '', held FROM casemgmt_note"
+    " WHERE {c} AND visibility = 'team'",
+    "SELECT date + time '12:00' AT TIME ZONE 'UTC', id, 3, kind, left(description, 140), '', false"
+    " FROM casemgmt_legalevent WHERE {c}",
+    "SELECT date + time '12:00' AT TIME ZONE 'UTC', id, 4, kind, left(description, 140), '', false"
+    " FROM casemgmt_relapseevent WHERE {c}",
+    "SELECT given_on + time '12:00' AT TIME ZONE 'UTC', id, 5, purpose, '', '', false FROM casemgmt_consent WHERE {c}",
+    "SELECT withdrawn_on + time '12:00' AT TIME ZONE 'UTC', id, 6, purpose, '', '', false FROM casemgmt_consent"
+    " WHERE {c} AND withdrawn_on IS NOT NULL",
+    "SELECT referred_on + time '12:00' AT TIME ZONE 'UTC', id, 7, kind, left(provider, 140), status, false"
+    " FROM casemgmt_servicereferral WHERE {c}",
+    "SELECT recorded_on + time '12:00' AT TIME ZONE 'UTC', id, 8, kind, '', '', false FROM casemgmt_outcome"
+    " WHERE {c} AND recorded_on IS NOT NULL",
+    "SELECT starts_at, id, 9, status, left(summary, 140), '', false FROM programs_mentoringsession WHERE {c}",
+    "SELECT pl.proposed_on + time '12:00' AT TIME ZONE 'UTC', pl.id, 10, op.title, left(o.name, 140), '', false"
+    " FROM programs_placement pl JOIN programs_opportunity op ON op.id = pl.opportunity_id"
+    " JOIN accounts_organisation o ON o.id = op.partner_id WHERE pl.{c}",
+    "SELECT pl.started_on + time '12:00' AT TIME ZONE 'UTC', pl.id, 11, op.title, left(o.name, 140), '', false"
+    " FROM programs_placement pl JOIN programs_opportunity op ON op.id = pl.opportunity_id"
+    " JOIN accounts_organisation o ON o.id = op.partner_id WHERE pl.{c} AND pl.started_on IS NOT NULL",
+    "SELECT pl.ended_on + time '12:00' AT TIME ZONE 'UTC', pl.id, 12, op.title, left(pl.end_reason, 140), pl.status,"
+    " false FROM programs_placement pl JOIN programs_opportunity op ON op.id = pl.opportunity_id"
+    " WHERE pl.{c} AND pl.ended_on IS NOT NULL",
+    "SELECT recorded_on + time '12:00' AT TIME ZONE 'UTC', id, 13, day::text, left(issues, 140), placement_id::text,"
+    " still_there FROM programs_checkin WHERE {c} AND recorded_on IS NOT NULL",
+    "SELECT starts_at, id, 14, kind, '', '', false FROM families_counsellingsession"
+    " WHERE {c} AND status <> 'cancelled'",
+)
+TIMELINE_SQL = (
+    " UNION ALL ".join(
+        f"({part.format(c='case_id = %(c)s')} ORDER BY 1 DESC, 2 DESC LIMIT 51)" for part in _TIMELINE_PARTS
+    )
+    + " ORDER BY 1 DESC, 2 DESC LIMIT 51"
+)
+NOTE_KIND = 2
 
 
 def measure(fn) -> tuple[float, float]:
@@ -92,18 +178,35 @@ def case_scenarios():
 
         return run
 
-    def floor_list(where="", params=None, limit=25, as_json=False):
+    def floor_list(where="", params=None, limit=25):
         def run():
             query = {"org": org, "limit": limit, **(params or {})}
             rows = conn.execute(LIST_SQL.format(where=where), query).fetchall()
-            if as_json:
-                return json.dumps([list(map(str, r)) for r in rows])
             # the count joins only what the filter needs, as a hand-written query would
             count_sql = COUNT_SQL if where else "SELECT count(*) FROM casemgmt_case c WHERE c.organisation_id = %(org)s"
             conn.execute(count_sql.format(where=where), query).fetchone()
             return PLAIN.render({"rows": rows})
 
         return run
+
+    zone = ZoneInfo(settings.TIME_ZONE)
+
+    def floor_api():
+        """The API list's JSON: the same keys and values (local ISO times, the decrypted national ID, the
+        lead as an object) and the cursor of the next page."""
+        rows = conn.execute(API_SQL, {"org": org}).fetchall()
+        results = []
+        for r in rows[:50]:
+            values = [*r[:5], None if r[5] is None else {"id": r[5], "name": r[6], "email": r[7]}, *r[8:]]
+            values[3] = values[3].astimezone(zone).isoformat()
+            values[12] = values[12].isoformat() if values[12] else None
+            values[13] = decrypt(values[13], binding=NATIONAL_ID) if values[13] else values[13]
+            values[18] = values[18].astimezone(zone).isoformat()
+            values[20] = values[20].isoformat()
+            results.append(dict(zip(API_KEYS, values, strict=True)))
+        cursor = base64.b64encode(f"p={rows[49][0]}".encode()).decode() if len(rows) > 50 else None
+        following = f"http://testserver/api/v1/cases/?{urlencode({'cursor': cursor})}" if cursor else None
+        return json.dumps({"next": following, "previous": None, "results": results})
 
     def floor_detail():
         row = conn.execute(
@@ -149,20 +252,13 @@ def case_scenarios():
             "VALUES (%s, %s, %s, 'ui', 'bench-floor', '{}', now())",
             [manager.pk, org, case.pk],
         )
-        events = conn.execute(
-            "(SELECT changed_at, to_stage, reason, false FROM casemgmt_stagechange WHERE case_id = %(c)s "
-            " ORDER BY changed_at DESC LIMIT 50) UNION ALL "
-            "(SELECT date::timestamptz, kind, text, true FROM casemgmt_note WHERE case_id = %(c)s "
-            " AND visibility = 'team' ORDER BY date DESC LIMIT 50) UNION ALL "
-            "(SELECT assessed_on::timestamptz, risk_band, '', false FROM casemgmt_assessment WHERE case_id = %(c)s "
-            " ORDER BY assessed_on DESC LIMIT 50) ORDER BY 1 DESC LIMIT 50",
-            {"c": case.pk},
-        ).fetchall()
+        events = conn.execute(TIMELINE_SQL, {"c": case.pk}).fetchall()
         # note texts are encrypted at rest (casemgmt/crypto.py): decrypted and cut in Python, as the page does
-        rows = [
-            header,
-            *((at, code, decrypt(text, binding=NOTE_TEXT)[:140] if note else text) for at, code, text, note in events),
-        ]
+        rows = [header]
+        for at, pk, kind, code, text, extra, flag in events:
+            if kind == NOTE_KIND:
+                text = decrypt(text, binding=NOTE_TEXT)[:140]
+            rows.append((at, pk, kind, code, text, extra, flag))
         return PLAIN.render({"rows": rows})
 
     # as the app: the name search, or the national ID's keyed hash (the ID itself is encrypted)
@@ -188,8 +284,13 @@ def case_scenarios():
             page(admin, f"/bench-admin/casemgmt/case/{case.pk}/change/"),
         ),
         ("timeline", page(app, f"/cases/{case.pk}/timeline/"), floor_timeline, None),
-        ("API case list", page(app, "/api/v1/cases/"), floor_list(limit=50, as_json=True), None),
+        ("API case list", page(app, "/api/v1/cases/"), floor_api, None),
     ]
+    # the floors compute what the app shows: the same JSON, the same events in the same order
+    assert json.loads(floor_api()) == page(app, "/api/v1/cases/")().json(), "the API floor differs from the app"
+    shown = [event.at for event in case_timeline(manager, case, limit=51)]
+    floor_events = [row[0] for row in conn.execute(TIMELINE_SQL, {"c": case.pk})]
+    assert floor_events == shown, "the timeline floor differs from the app's events"
     overhead = measure(page(app, "/bench-empty/"))[0]
     print(f"  fixed cost of an authenticated request: {overhead:.1f} ms", flush=True)
     rows = []

@@ -14,10 +14,10 @@ from __future__ import annotations
 import datetime
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from django.db.models import BooleanField, CharField, DateTimeField, F, QuerySet, Value
 from django.db.models.functions import Cast, Left
-from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from accounts.models import User
@@ -26,6 +26,7 @@ from . import access
 from .access import G
 from .casefile import Assessment, Consent, LegalEvent, Note, Outcome, RelapseEvent, ServiceReferral
 from .models import Case, StageChange
+from .urlcache import pk_url
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,8 @@ class QuerySource:
 
 QUERY_SOURCES: list[QuerySource] = []
 NOTE_PREVIEW = 140  # characters of a note's text on the timeline
+# the output types of the columns, shared by every source (expressions only read them)
+_TEXT, _FLAG = CharField(), BooleanField()
 COLUMNS = ("ev_at", "ev_pk", "ev_code", "ev_text", "ev_extra", "ev_flag")
 
 
@@ -83,10 +86,10 @@ def columns(qs: QuerySet, *, at, code="", text="", extra="", flag=False, text_le
     return qs, {
         "ev_at": F(at) if isinstance(at, str) else at,
         "ev_pk": F("pk"),
-        "ev_code": expr(code, CharField()),
-        "ev_text": Left(expr(text, CharField()), text_length) if text_length else expr(text, CharField()),
-        "ev_extra": expr(extra, CharField()),
-        "ev_flag": expr(flag, BooleanField()),
+        "ev_code": expr(code, _TEXT),
+        "ev_text": Left(expr(text, _TEXT), text_length) if text_length else expr(text, _TEXT),
+        "ev_extra": expr(extra, _TEXT),
+        "ev_flag": expr(flag, _FLAG),
     }
 
 
@@ -117,15 +120,18 @@ def case_timeline(user: User, case: Case, *, offset: int = 0, limit: int = 50) -
     return events[offset:wanted]
 
 
-def _url(case: Case, slug: str):
-    """The detail address of a record, built once per page rather than reversed per event."""
-    template = reverse("casefile-detail", args=[case.pk, slug, 0])
-    prefix = template[: template.rindex("/0/") + 1]
-    return lambda pk: f"{prefix}{pk}/"
+def _url(case: Case, slug: str) -> Callable[[int], str]:
+    """The detail address of a record of the case, reversed once (urlcache.pk_url), not per event."""
+    return pk_url("casefile-detail", case.pk, slug)
+
+
+@lru_cache(maxsize=64)
+def _labels(model, field: str) -> dict:
+    return dict(model._meta.get_field(field).flatchoices)  # lazy labels: translated where shown
 
 
 def _display(model, field: str) -> Callable[[str], str]:
-    labels = dict(model._meta.get_field(field).flatchoices)
+    labels = _labels(model, field)
     return lambda value: str(labels.get(value, value))
 
 
@@ -157,8 +163,10 @@ def stage_changes(user: User, case: Case) -> tuple[QuerySet, dict] | None:
 def _record_event(kind: str, slug: str, model, title: Callable[[dict, Callable], str], detail=None):
     """The event of one row of a case-file record: its title, its detail, a link to it."""
 
+    has_kind = any(f.name == "kind" for f in model._meta.fields)
+
     def event(row: dict, case: Case) -> TimelineEvent:
-        label = _display(model, "kind") if any(f.name == "kind" for f in model._meta.fields) else str
+        label = _display(model, "kind") if has_kind else str
         return TimelineEvent(
             row["ev_at"],
             kind,

@@ -22,7 +22,7 @@ from casemgmt import (
 )
 from casemgmt.access import LEAD, MANAGER, G, RecordRule
 from casemgmt.casefile_views import register_case_links
-from casemgmt.urlcache import fixed_url
+from casemgmt.urlcache import fixed_url, pk_url
 
 from . import access as fa
 from . import demo as families_demo
@@ -88,7 +88,7 @@ def _session_event(row: dict, case) -> timeline.TimelineEvent:
         row["ev_at"],
         "counselling",
         _("Family counselling session: %(kind)s") % {"kind": kind},
-        url=reverse("families-session", args=[row["ev_pk"]]),
+        url=pk_url("families-session")(row["ev_pk"]),
     )
 
 

@@ -24,7 +24,7 @@ from casemgmt import (
 )
 from casemgmt.access import LEAD, MANAGER, G, RecordRule
 from casemgmt.casefile_views import register_case_links, register_record_links
-from casemgmt.urlcache import fixed_url
+from casemgmt.urlcache import fixed_url, pk_url
 
 from . import mentoring_access, mentoring_demo, mentoring_selectors, mentoring_services
 from .models import MentoringSession
@@ -65,7 +65,7 @@ def _session_event(row: dict, case) -> timeline.TimelineEvent:
         "mentoring",
         _("Mentoring session: %(status)s") % {"status": status},
         detail=row["ev_text"],
-        url=reverse("mentoring-session", args=[row["ev_pk"]]),
+        url=pk_url("mentoring-session")(row["ev_pk"]),
     )
 
 

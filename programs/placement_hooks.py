@@ -22,7 +22,7 @@ from casemgmt import (
 )
 from casemgmt.access import ALL_ROWS, LEAD, MANAGER, G, RecordRule
 from casemgmt.models import Case
-from casemgmt.urlcache import fixed_url
+from casemgmt.urlcache import fixed_url, pk_url
 
 from . import placement_services
 from .models import CheckIn, EmployabilityProfile, Placement, PlacementStatus
@@ -100,7 +100,7 @@ def _placements_under_goal(user: User, case: Case, goal) -> list[tuple[str, str]
 
 
 def _placement_url(row: dict) -> str:
-    return reverse("placement-detail", args=[row["ev_pk"]])
+    return pk_url("placement-detail")(row["ev_pk"])
 
 
 def _status_label(value: str) -> str:
@@ -188,7 +188,7 @@ def _check_in_event(row: dict, case: Case) -> timeline.TimelineEvent:
         "placement_check_in",
         _("%(day)s-day check-in: %(there)s") % {"day": row["ev_code"], "there": there},
         detail=row["ev_text"],
-        url=reverse("placement-detail", args=[int(row["ev_extra"])]),
+        url=pk_url("placement-detail")(int(row["ev_extra"])),
     )
 
 

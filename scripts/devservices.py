@@ -70,10 +70,11 @@ def wait_for_port(port: int, *, what: str, timeout: float = 30.0) -> None:
 
 
 class EmbeddedPostgres:
-    def __init__(self, pgdata: Path, port: int, *, fast: bool = False) -> None:
+    def __init__(self, pgdata: Path, port: int, *, fast: bool = False, settings: dict[str, str] | None = None) -> None:
         self.pgdata = pgdata.resolve()
         self.port = port
         self.fast = fast  # throwaway test clusters trade durability for speed
+        self.settings = settings or {}  # server settings of every start (`-c name=value`)
         self.user: str | None = None
 
     def _bin(self):
@@ -100,6 +101,9 @@ class EmbeddedPostgres:
         ensure_folder_permissions(POSTGRES_BIN_PATH.parent / "share", 0o044)
         os.chown(self.pgdata, entry.pw_uid, entry.pw_gid)
 
+    def _server_options(self) -> str:
+        return " ".join([f"-p {self.port}", *(f"-c {name}={value}" for name, value in self.settings.items())])
+
     def start(self) -> str:
         self.pgdata.mkdir(parents=True, exist_ok=True)
         self._prepare_root()
@@ -123,7 +127,7 @@ class EmbeddedPostgres:
         if not port_open(self.port):
             print(f"[services] starting PostgreSQL on 127.0.0.1:{self.port}", flush=True)
             cmds.pg_ctl(
-                ["-w", "-t", "60", "-o", f"-p {self.port}", "-l", str(self.pgdata / "server.log"), "start"],
+                ["-w", "-t", "60", "-o", self._server_options(), "-l", str(self.pgdata / "server.log"), "start"],
                 pgdata=self.pgdata,
                 user=self.user,
                 timeout=90,

@@ -70,6 +70,16 @@ def test_the_owner_migrates_and_maintains_and_the_application_role_serves(name):
         assert not any("CASEMGMT_OWNER_DB_PASSWORD" in value for value in SERVICES[name]["environment"].values())
 
 
+def test_postgres_is_given_memory_for_the_working_set():
+    command = SERVICES["postgres"]["command"]
+    assert command[0] == "postgres"
+    settings = dict(
+        value.split("=", 1) for flag, value in zip(command[1::2], command[2::2], strict=True) if flag == "-c"
+    )
+    assert settings["shared_buffers"] == "${POSTGRES_SHARED_BUFFERS:-1GB}"
+    assert settings["effective_cache_size"] == "${POSTGRES_EFFECTIVE_CACHE_SIZE:-4GB}"
+
+
 def test_postgres_creates_both_roles_on_first_start():
     postgres = SERVICES["postgres"]
     assert "./deploy/postgres-init:/docker-entrypoint-initdb.d:ro" in postgres["volumes"]
