@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib import auth
 from django.contrib.auth import SESSION_KEY, logout
+from django.contrib.auth.middleware import AuthenticationMiddleware as DjangoAuthenticationMiddleware
 from django.contrib.auth.views import redirect_to_login
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.functional import SimpleLazyObject
 from django_otp import devices_for_user
+
+from .sessions import LOADING_USER_OF
 
 # Session keys: when the user logged in, and the last recorded activity (epoch seconds).
 LOGIN_AT = "_login_at"
@@ -30,6 +35,27 @@ def session_started(request) -> None:
     now = int(timezone.now().timestamp())
     request.session[LOGIN_AT] = now
     request.session[SEEN_AT] = now
+
+
+class AuthenticationMiddleware(DjangoAuthenticationMiddleware):
+    """Django's, except that `request.user` takes the user the session's query brought (accounts.sessions):
+    one query less on every signed-in request. `auth.get_user` itself runs unchanged."""
+
+    def process_request(self, request):
+        super().process_request(request)
+        request.user = SimpleLazyObject(lambda: _user_of(request))
+
+
+def _user_of(request):
+    if not hasattr(request, "_cached_user"):  # the attribute Django's own lazy user caches in
+        # only a session read by this very call: a row read earlier in the request could be older
+        fresh = not hasattr(request.session, "_session_cache")
+        token = LOADING_USER_OF.set(request.session if fresh else None)
+        try:
+            request._cached_user = auth.get_user(request)
+        finally:
+            LOADING_USER_OF.reset(token)
+    return request._cached_user
 
 
 class UserLanguageMiddleware:

@@ -208,21 +208,35 @@ def case_scenarios():
         following = f"http://testserver/api/v1/cases/?{urlencode({'cursor': cursor})}" if cursor else None
         return json.dumps({"next": following, "previous": None, "results": results})
 
+    with conn.cursor() as cursor:
+        cursor.execute("SELECT * FROM casemgmt_participant LIMIT 0")
+        national_id_at = [column.name for column in cursor.description].index("national_id")
+
     def floor_detail():
-        row = conn.execute(
-            "SELECT p.*, c.*, ci.name FROM casemgmt_case c JOIN casemgmt_participant p ON p.id = c.participant_id "
-            "JOIN accounts_city ci ON ci.id = p.city_id WHERE c.id = %s",
-            [case.pk],
-        ).fetchone()
-        # the other rows the case page shows: team, recent moves, safety flags, current band
+        # the case with what its page shows of it: participant, city, referring organisation, the receiver
+        # of a pending transfer; the national ID decrypted, as the page shows it
+        row = list(
+            conn.execute(
+                "SELECT p.*, c.*, ci.name, ro.name, (SELECT o.name FROM casemgmt_casetransfer t "
+                "JOIN accounts_organisation o ON o.id = t.to_organisation_id "
+                "WHERE t.case_id = c.id AND t.status = 'pending' LIMIT 1) "
+                "FROM casemgmt_case c JOIN casemgmt_participant p ON p.id = c.participant_id "
+                "JOIN accounts_city ci ON ci.id = p.city_id "
+                "LEFT JOIN accounts_organisation ro ON ro.id = c.referring_organisation_id WHERE c.id = %s",
+                [case.pk],
+            ).fetchone()
+        )
+        row[national_id_at] = decrypt(row[national_id_at], binding=NATIONAL_ID) if row[national_id_at] else ""
+        # the other rows the case page shows: team, recent moves (with who moved), safety flags, current band
         team = conn.execute(
             "SELECT u.first_name, u.last_name, u.email, t.role, t.is_lead FROM casemgmt_caseteammember t "
             "JOIN accounts_user u ON u.id = t.user_id WHERE t.case_id = %s",
             [case.pk],
         ).fetchall()
         moves = conn.execute(
-            "SELECT changed_at, from_stage, to_stage, reason FROM casemgmt_stagechange WHERE case_id = %s "
-            "ORDER BY changed_at DESC LIMIT 5",
+            "SELECT s.changed_at, s.from_stage, s.to_stage, s.reason, u.first_name, u.last_name "
+            "FROM casemgmt_stagechange s LEFT JOIN accounts_user u ON u.id = s.changed_by_id "
+            "WHERE s.case_id = %s ORDER BY s.changed_at DESC LIMIT 5",
             [case.pk],
         ).fetchall()
         flags = conn.execute(

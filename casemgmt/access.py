@@ -301,11 +301,16 @@ def lead_choices(user: User) -> QuerySet[User]:
     """The choices of the list's lead filter: a manager's caseworkers, or the leads of one's own cases."""
     if has_role(user, Role.MANAGER):
         # the organisation's caseworkers: no scan of every case of the organisation
-        return User.objects.filter(
-            membership__organisation_id=user.membership.organisation_id, membership__role=Role.CASEWORKER
-        ).order_by("last_name", "first_name")
+        return (
+            User.objects.filter(
+                membership__organisation_id=user.membership.organisation_id, membership__role=Role.CASEWORKER
+            )
+            .only("first_name", "last_name")  # what a choice shows: get_full_name()
+            .order_by("last_name", "first_name")
+        )
     return (
         User.objects.filter(case_teams__is_lead=True, case_teams__case__in=cases_visible_to(user).values("pk"))
+        .only("first_name", "last_name")
         .distinct()
         .order_by("last_name", "first_name")
     )

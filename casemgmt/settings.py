@@ -78,7 +78,8 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Django's, with the user read by the session's own query (one query less per request)
+    "accounts.middleware.AuthenticationMiddleware",
     # issue 15: a signed-in user's stored language wins over the cookie and the browser's
     "accounts.middleware.UserLanguageMiddleware",
     # issue 11: idle and absolute session timeouts, then request.user.is_verified() (django-otp)

@@ -102,16 +102,16 @@ def test_pages_and_endpoints_do_not_grow(client, demo):
 
     few = measure()
     assert few == {
-        # session, user+membership, the counsellor's open engagements (with case and participant),
+        # session with user and membership, the counsellor's open engagements (with case and participant),
         # their sessions to log and planned, their group sessions
-        "home": 5,
-        # session, user, case; household, readable member links, member count; engagements, their
+        "home": 4,
+        # session with user, case; household, readable member links, member count; engagements, their
         # members, their counsellors; session count and one page of sessions, their attendees;
         # referrals; support ledger; access-log insert; the family-contact consent check (may add members)
-        "counsellor case page": 16,
+        "counsellor case page": 15,
         # the same minus the household and the count, plus the engagement, the readable links, and two
         # checks that the caller is one of the engagement's counsellors (may log, may end)
-        "engagement page": 16,
+        "engagement page": 15,
         # page of sessions, their attendees, access-log insert, readable members on those cases, own notes
         "counsellor sessions api": 5,
         # the same without the notes
@@ -123,7 +123,7 @@ def test_pages_and_endpoints_do_not_grow(client, demo):
         # page of engagements, their members, their counsellors, access-log insert, readable members
         "engagements api": 5,
         # as the counsellor's case page, without the consent check (a caseworker adds members regardless)
-        "staff case page": 15,
+        "staff case page": 14,
     }
     for _ in range(3):
         _family(demo, 3, 4)

@@ -8,11 +8,16 @@ import subprocess
 import sys
 
 import time_machine
-from django.test import Client
+from django.db import connection
+from django.test import Client, RequestFactory
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import StaffSession
+from accounts.backends import MembershipBackend
+from accounts.middleware import AuthenticationMiddleware
+from accounts.models import StaffSession, User
+from accounts.sessions import LOADING_USER_OF, SessionStore
 from tests.conftest import ROOT, subprocess_env
 from tests.security.helpers import post_password
 
@@ -174,3 +179,82 @@ def test_the_session_cookie_carries_its_attributes(client, caseworker, settings)
     assert morsel["httponly"]
     assert morsel["samesite"] == "Lax"
     assert not morsel["max-age"]  # ends with the browser; the server ends it after 15 idle minutes
+
+
+def _session_request_queries(client, url="/"):
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return [q["sql"] for q in queries.captured_queries]
+
+
+def test_the_session_query_brings_the_user(client, caseworker):
+    """One query reads the session row with its user, membership and organisation; no second user query."""
+    client.force_login(caseworker)
+    client.get("/")
+    sql = _session_request_queries(client)
+    session_reads = [q for q in sql if 'FROM "accounts_staffsession"' in q]
+    assert len(session_reads) == 1
+    assert '"accounts_user"' in session_reads[0]
+    assert '"accounts_membership"' in session_reads[0]
+    assert not [q for q in sql if q.startswith('SELECT "accounts_user"."id"') and 'FROM "accounts_user"' in q]
+
+
+def test_a_session_row_of_another_user_is_not_taken_for_the_sessions_user(client, caseworker, counsellor):
+    """The user of the row is used only when it is the one the session's data names; otherwise the
+    backend reads the named user as before (and the password hash of that user still decides)."""
+    client.force_login(caseworker)
+    key = client.cookies[COOKIE].value
+    StaffSession.objects.filter(session_key=key).update(user=counsellor)
+    request = RequestFactory().get("/")
+    request.session = SessionStore(key)
+    AuthenticationMiddleware(lambda r: None).process_request(request)
+    assert request.user.pk == caseworker.pk
+    assert request.session.row_user.pk == counsellor.pk
+
+
+def test_the_rows_user_is_refused_when_deactivated_or_the_password_changed(client, caseworker):
+    client.force_login(caseworker)
+    assert client.get("/").status_code == 200
+    caseworker.set_password("another-Reintegration-2026")
+    caseworker.save()
+    assert client.get("/").status_code == 302  # the session's password hash no longer matches
+    client.force_login(caseworker)
+    User.objects.filter(pk=caseworker.pk).update(is_active=False)
+    assert client.get("/").status_code == 302
+
+
+def test_a_session_read_before_the_user_is_not_taken_for_it(client, caseworker):
+    """A row read earlier in the request (before a deactivation, say) is not used: the backend queries."""
+    client.force_login(caseworker)
+    request = RequestFactory().get("/")
+    request.session = SessionStore(client.cookies[COOKIE].value)
+    assert request.session.get("_auth_user_id")  # read now, before anyone asks for the user
+    User.objects.filter(pk=caseworker.pk).update(is_active=False)
+    AuthenticationMiddleware(lambda r: None).process_request(request)
+    assert not request.user.is_authenticated
+
+
+def test_an_expired_session_gives_no_user_and_no_key(client, caseworker):
+    client.force_login(caseworker)
+    key = client.cookies[COOKIE].value
+    StaffSession.objects.filter(session_key=key).update(expire_date=timezone.now() - datetime.timedelta(seconds=1))
+    request = RequestFactory().get("/")
+    request.session = SessionStore(key)
+    AuthenticationMiddleware(lambda r: None).process_request(request)
+    assert not request.user.is_authenticated
+    assert request.session.session_key is None
+    assert request.session.row_user is None
+
+
+def test_the_store_is_known_to_the_backend_only_during_get_user(client, caseworker):
+    client.force_login(caseworker)
+    assert client.get("/").status_code == 200
+    assert LOADING_USER_OF.get() is None
+    client.logout()
+    assert LOADING_USER_OF.get() is None
+
+
+def test_the_user_outside_a_request_is_read_by_the_backend(caseworker):
+    """Outside a request's `auth.get_user` (no store in LOADING_USER_OF) the backend queries as before."""
+    assert LOADING_USER_OF.get() is None
+    assert MembershipBackend().get_user(caseworker.pk) == caseworker
