@@ -12,10 +12,13 @@ imports none of them.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from types import MappingProxyType
 
+from django.core.exceptions import EmptyResultSet, FullResultSet
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import BooleanField, CharField, DateTimeField, F, QuerySet, Value
 from django.db.models.functions import Cast, Left
 from django.utils.translation import gettext as _
@@ -77,22 +80,36 @@ def columns(qs: QuerySet, *, at, code="", text="", extra="", flag=False, text_le
 
     `text_length=None`: the whole text, for an encrypted column (the database cannot cut a ciphertext:
     the source's event decrypts and cuts it)."""
+    try:
+        return qs, _spec(at, code, text, extra, flag, text_length)
+    except TypeError:  # an argument that cannot be a cache key: built for this call only
+        return qs, _spec.__wrapped__(at, code, text, extra, flag, text_length)
+
+
+@lru_cache(maxsize=256)
+def _spec(at, code, text, extra, flag, text_length) -> MappingProxyType:
+    """The six expressions of one shape, built once: the same objects each time, so the cache of
+    compiled SELECTs (`_select_sql`) hashes them without walking them again. Read-only: Django copies
+    an expression when a query resolves it, never changes the one it was given."""
 
     def expr(value, field):
         if isinstance(value, str):
             return Cast(F(value), field) if value else Value("", field)
         return value if hasattr(value, "resolve_expression") else Value(value, field)
 
-    return qs, {
-        "ev_at": F(at) if isinstance(at, str) else at,
-        "ev_pk": F("pk"),
-        "ev_code": expr(code, _TEXT),
-        "ev_text": Left(expr(text, _TEXT), text_length) if text_length else expr(text, _TEXT),
-        "ev_extra": expr(extra, _TEXT),
-        "ev_flag": expr(flag, _FLAG),
-    }
+    return MappingProxyType(
+        {
+            "ev_at": F(at) if isinstance(at, str) else at,
+            "ev_pk": F("pk"),
+            "ev_code": expr(code, _TEXT),
+            "ev_text": Left(expr(text, _TEXT), text_length) if text_length else expr(text, _TEXT),
+            "ev_extra": expr(extra, _TEXT),
+            "ev_flag": expr(flag, _FLAG),
+        }
+    )
 
 
+@lru_cache(maxsize=64)
 def noon(field: str):
     """A date as midday UTC, so that dated records sort among timestamped ones."""
     return Cast(F(field), DateTimeField()) + Value(datetime.timedelta(hours=12))
@@ -101,23 +118,96 @@ def noon(field: str):
 def case_timeline(user: User, case: Case, *, offset: int = 0, limit: int = 50) -> list[TimelineEvent]:
     """Events newest first; each source is asked for no more than it could contribute to this page."""
     wanted = offset + limit
-    parts, kinds = [], []
+    parts, kinds, using = [], [], DEFAULT_DB_ALIAS
     for source in QUERY_SOURCES:
         shape = source.rows(user, case)
         if shape is not None:
-            rows, spec = shape
-            part = rows.annotate(**spec, ev_kind=Value(len(kinds))).values(*COLUMNS, "ev_kind")
-            parts.append(part.order_by("-ev_at", "-ev_pk")[:wanted])
-            kinds.append(source)
+            using = shape[0].db
+            part = _part_sql(*shape, kind=len(kinds), wanted=wanted)
+            if part is not None:
+                parts.append(part)
+                kinds.append(source)
     events: list[TimelineEvent] = []
     if parts:
-        merged = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
-        for row in merged.order_by("-ev_at", "-ev_pk")[:wanted]:
-            events.append(kinds[row["ev_kind"]].event(row, case))
+        sql = " UNION ALL ".join(part_sql for part_sql, _params in parts)
+        params = [param for _sql, part_params in parts for param in part_params]
+        with connections[using].cursor() as cursor:
+            cursor.execute(f"{sql} ORDER BY 1 DESC, 2 DESC, 7 LIMIT {int(wanted)}", params)  # nosec B608
+            for values in cursor.fetchall():
+                row = dict(zip(ROW, values, strict=True))
+                events.append(kinds[row["ev_kind"]].event(row, case))
     for source in SOURCES:
         events.extend(source(user, case, wanted))
     events.sort(key=lambda e: e.at, reverse=True)
     return events[offset:wanted]
+
+
+# --- The UNION as SQL ------------------------------------------------------------------------------
+# Building and compiling 15 querysets through the ORM took ~7 ms of a timeline page whose SQL runs in
+# ~2. The part of each source that depends on who asks and which case (its WHERE) still comes from
+# the access policy's queryset, compiled by Django's own compiler; the rest (SELECT list and FROM,
+# fixed per source and shape) is compiled once and kept. A source whose queryset is more than a
+# filter on its own table (joins, annotations, slices...) goes whole through the ORM instead.
+# `tests/casemgmt/test_timeline.py` holds both ways equal for every demo user and case.
+
+ROW = (*COLUMNS, "ev_kind")
+_SELECTS: dict[tuple, tuple[str, tuple] | None] = {}
+
+
+def _part_sql(rows: QuerySet, spec: Mapping, *, kind: int, wanted: int, fast: bool = True) -> tuple[str, list] | None:
+    """One source's newest `wanted` rows as `(SQL, params)` for the UNION; None when it has none to give."""
+    select = _select_sql(rows.model, spec, rows.db) if fast and _plain(rows.query) else None
+    try:
+        if select is None:
+            part = rows.annotate(**spec).values(*COLUMNS).order_by()
+            sql, params = part.query.sql_with_params()
+        else:
+            sql, select_params = select
+            try:
+                where, where_params = rows.query.get_compiler(rows.db).compile(rows.query.where)
+            except FullResultSet:
+                where, where_params = "", ()
+            if where:
+                sql = f"{sql} WHERE {where}"
+            params = (*select_params, *where_params)
+    except EmptyResultSet:
+        return None
+    # Django's compiled SQL with its placeholders; the only values written in are two integers
+    order = f"ORDER BY 1 DESC, 2 DESC LIMIT {int(wanted)}"
+    return f"(SELECT ev.*, {int(kind)} AS ev_kind FROM ({sql} {order}) AS ev)", list(params)  # noqa: S608  # nosec B608
+
+
+def _plain(query) -> bool:
+    """A filter on the model's own table and nothing else: its WHERE can stand under any SELECT of
+    that table."""
+    return (
+        not query.annotations
+        and not query.extra
+        and not query.distinct
+        and not query.combinator
+        and query.group_by is None
+        and query.low_mark == 0
+        and query.high_mark is None
+        and not query.select_for_update
+        and all(count == 0 for alias, count in query.alias_refcount.items() if alias != query.base_table)
+    )
+
+
+def _select_sql(model, spec: Mapping, using: str) -> tuple[str, tuple] | None:
+    """`SELECT <the six columns> FROM <the model's table>` for one shape of source, compiled once.
+
+    None (go through the ORM) when Django would convert the values it reads, or when the columns do
+    not come out in the UNION's order."""
+    key = (model, using, tuple(spec.items()))  # expressions compare and hash by their identity
+    if key not in _SELECTS:
+        query = model._base_manager.annotate(**spec).values(*COLUMNS).order_by().query
+        compiler = query.get_compiler(using)
+        sql, params = compiler.as_sql()
+        names = tuple(alias for _expr, _sql, alias in compiler.select)
+        converters = compiler.get_converters([expr for expr, _sql, _alias in compiler.select])
+        plain = names == COLUMNS and not converters and " WHERE " not in sql
+        _SELECTS[key] = (sql, tuple(params)) if plain else None
+    return _SELECTS[key]
 
 
 def _url(case: Case, slug: str) -> Callable[[int], str]:
