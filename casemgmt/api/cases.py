@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from operator import attrgetter
+from operator import itemgetter
+from types import SimpleNamespace
 
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -113,39 +114,42 @@ def _date(value):
     return _DATE.to_representation(value) if value else None
 
 
-# The list's fields: how each is written and the columns (`only()` paths) it reads.
+# The list's fields: the columns (`values()` paths) each reads and how it is written from them.
 _ROW_FIELDS: dict[str, tuple[tuple[str, ...], Callable]] = {
-    "id": ((), lambda case: case.pk),
-    "participant_id": ((), lambda case: case.participant_id),
-    "organisation": (("organisation__name",), lambda case: case.organisation.name),
-    "updated_at": (("updated_at",), lambda case: _DATETIME.to_representation(case.updated_at)),
-    "case_code": (("participant__case_code",), lambda case: case.participant.case_code),
+    "id": ((), itemgetter("pk")),
+    "participant_id": ((), itemgetter("participant_id")),
+    "organisation": (("organisation__name",), itemgetter("organisation__name")),
+    "updated_at": (("updated_at",), lambda row: _DATETIME.to_representation(row["updated_at"])),
+    "case_code": (("participant__case_code",), itemgetter("participant__case_code")),
     "lead": (
         (),
-        lambda case: (
+        lambda row: (
             None
-            if getattr(case, "lead_id", None) is None
-            else {"id": case.lead_id, "name": case.lead_name, "email": case.lead_email}
+            if row["lead_id"] is None
+            else {"id": row["lead_id"], "name": row["lead_name"], "email": row["lead_email"]}
         ),
     ),
     **{
-        name: ((f"participant__{name}",), attrgetter(f"participant.{name}"))
+        name: ((f"participant__{name}",), itemgetter(f"participant__{name}"))
         for name in ("given_name_latin", "family_name_latin", "given_name_arabic", "family_name_arabic")
     },
-    "city": (("participant__city__code",), lambda case: case.participant.city.code),
-    "languages": (("participant__languages",), lambda case: list(case.participant.languages)),
-    "date_of_birth": (("participant__date_of_birth",), lambda case: _date(case.participant.date_of_birth)),
+    "city": (("participant__city__code",), itemgetter("participant__city__code")),
+    "languages": (("participant__languages",), lambda row: list(row["participant__languages"])),
+    "date_of_birth": (("participant__date_of_birth",), lambda row: _date(row["participant__date_of_birth"])),
     **{
-        name: ((f"participant__{name}",), attrgetter(f"participant.{name}"))
+        name: ((f"participant__{name}",), itemgetter(f"participant__{name}"))
         for name in ("national_id", "phone", "email", "address")
     },
-    "stage": (("stage",), attrgetter("stage")),
-    "stage_changed_at": (("stage_changed_at",), lambda case: _DATETIME.to_representation(case.stage_changed_at)),
-    "referral_source": (("referral_source",), attrgetter("referral_source")),
-    "referral_date": (("referral_date",), lambda case: _date(case.referral_date)),
-    "referring_organisation": (("referring_organisation",), attrgetter("referring_organisation_id")),
-    "referral_reason": (("referral_reason",), attrgetter("referral_reason")),
+    "stage": (("stage",), itemgetter("stage")),
+    "stage_changed_at": (("stage_changed_at",), lambda row: _DATETIME.to_representation(row["stage_changed_at"])),
+    "referral_source": (("referral_source",), itemgetter("referral_source")),
+    "referral_date": (("referral_date",), lambda row: _date(row["referral_date"])),
+    "referring_organisation": (("referring_organisation",), itemgetter("referring_organisation")),
+    "referral_reason": (("referral_reason",), itemgetter("referral_reason")),
 }
+# what every row reads besides its fields' columns: its keys, its lead, how the viewer sees it
+_ROW_KEYS = ("pk", "participant_id", "lead_id", "lead_name", "lead_email")
+_VIEWER_KEYS = ("viewer_kind", "viewer_is_lead")
 
 
 def _allowed_row_fields(groups) -> tuple[str, ...]:
@@ -162,23 +166,34 @@ def case_list_columns(user) -> tuple[str, ...]:
     return tuple(column for name in names for column in _ROW_FIELDS[name][0])
 
 
-def case_rows(cases, user) -> list[dict]:
-    """The case list's rows, exactly as `CaseSerializer` writes them, without DRF's per-field machinery.
+def case_list_values(cases, user):
+    """The list's queryset (`selectors.case_list`) as plain values: the columns of `case_list_columns`,
+    the row's keys and lead, and the viewer annotations of the access policy. Values, not models:
+    building 4 model instances per row was half of the API list's Python time. Encrypted columns
+    come out decrypted (their field's `from_db_value`), as on a model."""
+    viewer = tuple(key for key in _VIEWER_KEYS if key in cases.query.annotations)
+    return cases.values(*_ROW_KEYS, *viewer, *case_list_columns(user))
+
+
+def case_rows(rows, user) -> list[dict]:
+    """The case list's rows (from `case_list_values`), exactly as `CaseSerializer` writes them, without
+    DRF's per-field machinery.
 
     DRF spent ~70% of the API case list's time walking 20 fields for 50 rows; this builds the same
     dicts directly, reading only the fields the row shows (the list loads no others: case_list_columns).
     `tests/casemgmt/test_case_api.py` holds both equal for every role and field group.
     """
     fields_by_kind: dict[tuple, tuple] = {}
-    rows = []
-    for case in cases:
-        key = (getattr(case, "viewer_kind", None), getattr(case, "viewer_is_lead", False))
+    out = []
+    for row in rows:
+        key = (row.get("viewer_kind"), row.get("viewer_is_lead", False))
         fields = fields_by_kind.get(key)
         if fields is None:
-            names = _allowed_row_fields(access.visible_groups(user, case))
+            seen_as = SimpleNamespace(pk=row["pk"], viewer_kind=key[0], viewer_is_lead=key[1])
+            names = _allowed_row_fields(access.visible_groups(user, seen_as))
             fields = fields_by_kind[key] = tuple((name, _ROW_FIELDS[name][1]) for name in names)
-        rows.append({name: write(case) for name, write in fields})
-    return rows
+        out.append({name: write(row) for name, write in fields})
+    return out
 
 
 class CaseCreateSerializer(CaseSerializer):
@@ -401,7 +416,7 @@ class CaseViewSet(
 
     @extend_schema(parameters=FILTER_PARAMETERS)
     def list(self, request, *args, **kwargs):
-        page = self.paginate_queryset(self.get_queryset())
+        page = self.paginate_queryset(case_list_values(self.get_queryset(), request.user))
         return self.get_paginated_response(case_rows(page, request.user))
 
     def retrieve(self, request, *args, **kwargs):
