@@ -10,12 +10,12 @@ from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 from django.db.models import Func, OuterRef, Subquery, Value
 from django.db.models.functions import Concat
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import City, Organisation
 
 from .crypto import EncryptedCharField, national_id_hash
+from .urlcache import pk_url
 
 LANGUAGES = [
     ("ar", _("Arabic (Darija)")),
@@ -144,6 +144,15 @@ class Participant(models.Model):
     @property
     def name_arabic(self) -> str:
         return f"{self.given_name_arabic} {self.family_name_arabic}".strip()
+
+
+def choice_label(choices: type[models.Choices], value) -> str:
+    """The translated label of `value` among `choices`; the value itself when it is not one of them
+    (as Django's get_FOO_display)."""
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return value
 
 
 class Stage(models.TextChoices):
@@ -293,7 +302,15 @@ class Case(models.Model):
         return self.participant.case_code
 
     def get_absolute_url(self) -> str:
-        return reverse("case-detail", args=[self.pk])
+        return pk_url("case-detail")(self.pk)  # reversed once per URLconf and language (urlcache)
+
+    # Django's get_FOO_display hashes every choice's lazy label, translating each of them, to look one
+    # up: 17 translations per row of the case list. The enum finds the label and translates that one.
+    def get_stage_display(self) -> str:
+        return choice_label(Stage, self.stage)
+
+    def get_referral_source_display(self) -> str:
+        return choice_label(ReferralSource, self.referral_source)
 
     @property
     def is_read_only(self) -> bool:
