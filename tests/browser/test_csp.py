@@ -68,8 +68,11 @@ def test_main_pages_raise_no_csp_violation(watched, demo):
     log_in(page, "manager")
     page.get_by_role("link", name="Reports").click()
     expect(page.locator("canvas").first).to_be_visible()
-    drawn = page.evaluate("() => Boolean(window.Chart && Chart.getChart(document.querySelector('canvas')))")
-    assert drawn, "Chart.js drew nothing under the CSP"
+    # the canvas is in the page before the chart script has run: wait for the chart (fails after 10 s)
+    drawn = page.wait_for_function(
+        "() => Boolean(window.Chart && Chart.getChart(document.querySelector('canvas')))", timeout=10_000
+    )
+    assert drawn.json_value(), "Chart.js drew nothing under the CSP"
     _assert_clean(page, "reports dashboard")
 
 
