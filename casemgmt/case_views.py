@@ -16,6 +16,7 @@ from accounts.forms import apply_errors
 
 from . import access, selectors, services, timeline
 from .access import G
+from .casefile import Assessment
 from .forms import (
     CaseFilterForm,
     CaseOpenForm,
@@ -163,17 +164,24 @@ def _detail_context(request: HttpRequest, case) -> dict:
     context["sections"] = visible_sections(user, case)
     context["case_links"] = _case_links(user, case)
     if G.SAFETY in groups:
-        context["flags"] = access.records_visible_to(user, "safety_flag").filter(case=case, active=True)
+        context["flags"] = access.case_records_visible_to(user, case, "safety_flag").filter(active=True)
     if G.RISK in groups:
-        context["risk"] = (
-            access.records_visible_to(user, "assessment").filter(case=case).order_by("-assessed_on", "-pk").first()
-        )
+        context["risk"] = latest_band(case)
     if context["can_move"] and case.stage == Stage.SCREENING:
         # In screening the case moves by recording the screening, not by a bare stage move.
         context["screening_form"] = ScreeningForm(prefix="screen", initial={"first_contact_date": timezone.localdate()})
         context["stage_form"] = None
     context["stage_reasons"] = access.stage_reasons_visible(user, case)
     return context
+
+
+def latest_band(case) -> Assessment | None:
+    """The band and date of the case's latest assessment, from the case row's own summary of its
+    assessments (kept by `casefile_services.assessment_record`, the only writer of assessments): no
+    query. Shown where the viewer sees the risk group, the same roles that read the assessments."""
+    if not case.latest_risk_band:
+        return None
+    return Assessment(case=case, risk_band=case.latest_risk_band, assessed_on=case.latest_assessed_on)
 
 
 def visible_sections(user, case):

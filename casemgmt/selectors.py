@@ -110,7 +110,7 @@ def case_list(
 
 
 def case_team(case: Case) -> QuerySet[CaseTeamMember]:
-    return case.team.select_related("user__membership__organisation").order_by("-is_lead", "role", "user__last_name")
+    return case.team.select_related("user").order_by("-is_lead", "role", "user__last_name")
 
 
 def case_lead(case: Case) -> User | None:

@@ -192,6 +192,8 @@ def test_earlier_assessments_stay_and_the_comparison_shows_the_change(client, de
 
 
 def test_the_case_page_shows_the_current_band(client, demo, active_case, template):
+    client.force_login(demo["caseworker"])
+    assert "not assessed yet" in client.get(active_case.get_absolute_url()).content.decode()
     cs.assessment_record(
         case=active_case,
         by=demo["caseworker"],
@@ -201,6 +203,17 @@ def test_the_case_page_shows_the_current_band(client, demo, active_case, templat
     )
     client.force_login(demo["caseworker"])
     assert 'data-field="risk_band">High' in client.get(active_case.get_absolute_url()).content.decode()
+    # the band of the latest assessed date (the case row's summary), not of the last one recorded
+    cs.assessment_record(
+        case=active_case,
+        by=demo["caseworker"],
+        template=template,
+        assessed_on=YESTERDAY - datetime.timedelta(days=40),
+        answers=answers_for(template, 0, 3),
+    )
+    page = client.get(active_case.get_absolute_url())
+    assert 'data-field="risk_band">High' in page.content.decode()
+    assert page.context["risk"].assessed_on == YESTERDAY
     client.force_login(demo["placement"])  # risk band: caseworkers and managers only
     assert 'data-field="risk_band"' not in client.get(active_case.get_absolute_url()).content.decode()
 

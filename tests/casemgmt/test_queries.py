@@ -49,6 +49,9 @@ def test_case_detail_queries_do_not_depend_on_team_size(client, demo):
     case = northern_case(demo)
     client.force_login(demo["caseworker"])
     before = _count(lambda: client.get(reverse("case-detail", args=[case.pk])))
+    # session with user, the case (participant, city, organisation, pending transfer), the access-log
+    # row, safety flags, recent moves, the team; the risk band comes with the case row
+    assert before == 6
     from casemgmt.services import team_member_add
 
     team_member_add(case=case, by=demo["caseworker"], user=demo["colleague"], role="caseworker")

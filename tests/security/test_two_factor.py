@@ -51,6 +51,32 @@ def test_login_asks_for_the_code_after_the_password(client, caseworker, required
     assert page.wsgi_request.user.is_verified()
 
 
+def test_request_user_is_the_user_itself_and_still_knows_its_verification(client, caseworker, required):
+    """accounts.middleware.ResolvedUserMiddleware: no lazy proxy left on request.user, and what the
+    proxies answered (the user, is_verified, AnonymousUser before login and after logout) is unchanged."""
+    from django.contrib.auth.models import AnonymousUser
+    from django.utils.functional import LazyObject
+
+    from accounts.models import User
+
+    anonymous = client.get("/accounts/login/").wsgi_request.user
+    assert type(anonymous) is AnonymousUser
+    assert not anonymous.is_verified()
+    device = enrol(caseworker)
+    post_password(client, "caseworker", PASSWORD)
+    post_code(client, code_for(device))
+    user = client.get("/").wsgi_request.user
+    assert not isinstance(user, LazyObject)
+    assert type(user) is User
+    assert user.pk == caseworker.pk
+    assert user.is_verified()
+    assert user.otp_device == device
+    client.post(reverse("logout"))
+    after = client.get("/accounts/login/").wsgi_request.user
+    assert type(after) is AnonymousUser
+    assert client.get("/").status_code == 302
+
+
 def test_wrong_code_does_not_log_in(client, caseworker, required):
     device = enrol(caseworker)
     post_password(client, "caseworker", PASSWORD)
