@@ -65,7 +65,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
         columns=LIST_COLUMNS,
     )
     page = Paginator(cases, 25).get_page(request.GET.get("page"))
-    rows = [(case, access.visible_groups(request.user, case)) for case in page.object_list]
+    rows = [(case, _list_row(case, access.visible_groups(request.user, case))) for case in page.object_list]
     querystring = request.GET.copy()
     querystring.pop("page", None)
     context = {
@@ -81,6 +81,27 @@ def case_list(request: HttpRequest) -> HttpResponse:
     }
     template = "cases/list.html#results" if request.htmx else "cases/list.html"
     return render(request, template, context)
+
+
+def _list_row(case, groups: frozenset[str]) -> dict:
+    """The cells of one row of the case list, each only where the viewer's groups on that case show it
+    (`access.visible_groups`). Plain values: the template reads dictionary keys, which Django's
+    templates look up first, instead of trying each model attribute as a key before it (a tenth of
+    the page's rendering)."""
+    participant = case.participant
+    names = G.NAMES in groups
+    referral = G.REFERRAL in groups
+    return {
+        "url": case.get_absolute_url(),
+        "code": participant.case_code,
+        "name_latin": participant.name_latin if names else "",
+        "name_arabic": participant.name_arabic if names else "",
+        "city": participant.city.name if names else "",
+        "stage": case.get_stage_display(),
+        "lead": case.lead_name,
+        "referral_source": case.get_referral_source_display() if referral else "",
+        "referral_date": case.referral_date if referral else None,
+    }
 
 
 SAVED_SEARCH_KEYS = {"q", "stage", "city", "referral_source", "lead", "risk_band", "overdue", "sort"}

@@ -129,6 +129,21 @@ def test_field_subsets_in_the_html(client, demo, case, username, shown, hidden):
         assert "1990" not in html  # the year of birth
 
 
+@pytest.mark.parametrize(("username", "sees_referral"), [("caseworker", True), ("manager", True), ("placement", False)])
+def test_list_rows_show_the_referral_only_where_the_viewer_sees_it(client, demo, case, username, sees_referral):
+    """Each row's cells come from that viewer's groups on that case (case_views._list_row)."""
+    client.force_login(demo[username])
+    response = client.get(reverse("case-list"))
+    (row,) = [row for listed, row in response.context["rows"] if listed.pk == case.pk]
+    assert row["code"] == case.participant.case_code
+    assert row["name_latin"] == case.participant.name_latin  # the names: the whole team
+    assert row["url"] == case.get_absolute_url()
+    assert bool(row["referral_source"]) == sees_referral
+    assert (row["referral_date"] is not None) == sees_referral
+    if sees_referral:
+        assert f"{case.get_referral_source_display()}, " in response.content.decode()
+
+
 def test_placement_officer_edit_and_history_are_closed(client, placement, case):
     client.force_login(placement)
     html = client.get(reverse("case-detail", args=[case.pk])).content.decode()
