@@ -63,6 +63,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
         overdue=bool(filters.get("overdue")),
         sort=filters.get("sort") or selectors.DEFAULT_SORT,
         columns=LIST_COLUMNS,
+        lead_columns=("name",),  # the row shows the lead's name only
     )
     page = Paginator(cases, 25).get_page(request.GET.get("page"))
     rows = [(case, _list_row(case, access.visible_groups(request.user, case))) for case in page.object_list]

@@ -48,6 +48,15 @@ def _lead_rows():
     return CaseTeamMember.objects.filter(case=OuterRef("pk"), is_lead=True)
 
 
+_LEAD_COLUMNS = {
+    "id": lambda: Subquery(_lead_rows().values("user_id")[:1]),
+    "name": lambda: Subquery(
+        _lead_rows().annotate(n=Concat("user__first_name", Value(" "), "user__last_name")).values("n")[:1]
+    ),
+    "email": lambda: Subquery(_lead_rows().values("user__email")[:1]),
+}
+
+
 def case_list(
     *,
     user: User,
@@ -60,22 +69,18 @@ def case_list(
     overdue: bool = False,
     sort: str = DEFAULT_SORT,
     columns: tuple[str, ...] | None = None,
+    lead_columns: tuple[str, ...] = ("id", "name", "email"),
 ) -> QuerySet[Case]:
     """The case list for one user: scope, search, filters, sort; one query per page.
 
     `columns`: the only fields to load (`only()` paths, e.g. `participant__case_code`), so a list does
-    not fetch or decrypt what it does not show; None loads whole rows."""
+    not fetch or decrypt what it does not show; None loads whole rows. `lead_columns`: which of the
+    lead's `lead_id`, `lead_name`, `lead_email` to annotate (each is a subquery per row)."""
     cases = cases_visible_to(user).with_list_relations()
     if columns is not None:
         # the relations of with_list_relations stay joined (their keys alone, when no column asks more)
         cases = cases.only("participant__city__id", "organisation__id", *columns)
-    cases = cases.annotate(
-        lead_id=Subquery(_lead_rows().values("user_id")[:1]),
-        lead_name=Subquery(
-            _lead_rows().annotate(n=Concat("user__first_name", Value(" "), "user__last_name")).values("n")[:1]
-        ),
-        lead_email=Subquery(_lead_rows().values("user__email")[:1]),
-    )
+    cases = cases.annotate(**{f"lead_{name}": _LEAD_COLUMNS[name]() for name in lead_columns})
     query = " ".join(query.split())
     if query:
         # Normalised by the same database function as the stored column: accents, case, Arabic
@@ -95,11 +100,9 @@ def case_list(
     if lead:
         cases = cases.filter(Exists(_lead_rows().filter(user_id=lead)))
     if risk_band and "risk_band" in allowed_list_filters(user):
-        # the current band is the one of the latest assessment
-        from .casefile import Assessment
-
-        latest = Assessment.objects.filter(case=OuterRef("pk")).order_by("-assessed_on", "-pk").values("risk_band")[:1]
-        cases = cases.annotate(current_band=Subquery(latest)).filter(current_band=risk_band)
+        # the current band is the one of the latest assessment: the case row's summary of its
+        # assessments (casefile.case_assessment_summary), in the (organisation, stage) index
+        cases = cases.filter(latest_risk_band=risk_band)
     if overdue:
         # cases with a follow-up past its due date and not done (escalated ones included)
         from .followup_models import OPEN_STATUSES, FollowUp

@@ -125,6 +125,14 @@ def test_risk_band_filter(demo, people):
         assessed_on=day,
         answers=answers_for(template, 0, 3),
     )
+    # an earlier assessment recorded later does not change the current band (the latest assessed date)
+    cs.assessment_record(
+        case=people["plain"],
+        by=demo["caseworker"],
+        template=template,
+        assessed_on=day - datetime.timedelta(days=30),
+        answers=answers_for(template, 0, 3),
+    )
     api = APIClient()
     api.force_authenticate(demo["caseworker"])
     assert {r["id"] for r in api.get("/api/v1/cases/", {"risk_band": "high"}).json()["results"]} == {people["plain"].pk}
