@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.apps import apps
-from django.db.models import Exists, Func, OuterRef, Q, QuerySet, Subquery, TextField, Value
-from django.db.models.functions import Concat
+from django.db.models import Exists, Func, JSONField, OuterRef, Q, QuerySet, Subquery, TextField, Value
+from django.db.models.functions import Concat, JSONObject
 from django.utils import timezone
 
 from accounts.models import City, Organisation, User
@@ -48,12 +48,16 @@ def _lead_rows():
     return CaseTeamMember.objects.filter(case=OuterRef("pk"), is_lead=True)
 
 
+_LEAD_NAME = Concat("user__first_name", Value(" "), "user__last_name")
 _LEAD_COLUMNS = {
     "id": lambda: Subquery(_lead_rows().values("user_id")[:1]),
-    "name": lambda: Subquery(
-        _lead_rows().annotate(n=Concat("user__first_name", Value(" "), "user__last_name")).values("n")[:1]
-    ),
+    "name": lambda: Subquery(_lead_rows().annotate(n=_LEAD_NAME).values("n")[:1]),
     "email": lambda: Subquery(_lead_rows().values("user__email")[:1]),
+    # the three in one subquery, as the API writes the lead: {"id", "name", "email"} or None
+    "object": lambda: Subquery(
+        _lead_rows().annotate(j=JSONObject(id="user_id", name=_LEAD_NAME, email="user__email")).values("j")[:1],
+        output_field=JSONField(),
+    ),
 }
 
 
@@ -75,7 +79,8 @@ def case_list(
 
     `columns`: the only fields to load (`only()` paths, e.g. `participant__case_code`), so a list does
     not fetch or decrypt what it does not show; None loads whole rows. `lead_columns`: which of the
-    lead's `lead_id`, `lead_name`, `lead_email` to annotate (each is a subquery per row)."""
+    lead's `lead_id`, `lead_name`, `lead_email`, `lead_object` (the three as one JSON object) to
+    annotate, each a subquery per row."""
     cases = cases_visible_to(user).with_list_relations()
     if columns is not None:
         # the relations of with_list_relations stay joined (their keys alone, when no column asks more)
