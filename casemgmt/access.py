@@ -184,10 +184,11 @@ def cases_visible_to(user: User) -> QuerySet[Case]:
 
 def get_case_for_user(user: User, case_id: int, *, with_pending_transfer: bool = False) -> Case:
     """The case, or 404 outside the user's scope. `with_pending_transfer`: with the receiver of its
-    pending transfer (`CaseQuerySet.with_pending_transfer`), for the case page."""
+    pending transfer (`CaseQuerySet.with_pending_transfer`) and the referring organisation, what the
+    case page shows besides the case, in the same query."""
     cases = cases_visible_to(user).with_list_relations()
     if with_pending_transfer:
-        cases = cases.with_pending_transfer()
+        cases = cases.with_pending_transfer().select_related("referring_organisation")
     return get_object_or_404(cases, pk=case_id)
 
 

@@ -6,6 +6,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from casemgmt.models import Case
 from tests.factories import northern_case
 
 
@@ -55,6 +56,14 @@ def test_case_detail_queries_do_not_depend_on_team_size(client, demo):
     from casemgmt.services import team_member_add
 
     team_member_add(case=case, by=demo["caseworker"], user=demo["colleague"], role="caseworker")
+    assert _count(lambda: client.get(reverse("case-detail", args=[case.pk]))) == before
+    # the referring organisation, shown in the referral section, comes with the case
+    from accounts.models import Organisation
+
+    referrer = Organisation.objects.exclude(pk=case.organisation_id).first()
+    Case.objects.filter(pk=case.pk).update(referring_organisation=referrer)
+    page = client.get(reverse("case-detail", args=[case.pk]))
+    assert referrer.name in page.content.decode()
     assert _count(lambda: client.get(reverse("case-detail", args=[case.pk]))) == before
 
 
