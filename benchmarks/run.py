@@ -40,6 +40,9 @@ from casemgmt.timeline import case_timeline  # noqa: E402
 NOTE_TEXT = "casemgmt_note.text"  # the binding of the note's ciphertext (casemgmt/crypto.py)
 
 REPEAT = int(os.environ.get("BENCH_REPEAT", "30"))
+# rounds before the timed ones: the server's caches of a fresh cluster and of a new connection take a few
+# dozen requests to fill (the default list ran 38 -> 23 ms median over its first 300 requests)
+WARMUP = int(os.environ.get("BENCH_WARMUP", "20"))
 ROOT = Path(__file__).resolve().parent
 PLAIN = engines["django"].from_string(
     "<table>{% for r in rows %}<tr>{% for c in r %}<td>{{ c }}</td>{% endfor %}</tr>{% endfor %}</table>"
@@ -138,6 +141,27 @@ TIMELINE_SQL = (
     + " ORDER BY 1 DESC, 2 DESC LIMIT 51"
 )
 NOTE_KIND = 2
+
+
+def measure_interleaved(*fns) -> list[tuple[float, float]]:
+    """(median, p95) of each function, timed in turns: round by round each one runs once, the order
+    rotating, so a change of the shared machine's load between scenarios falls on the app and its
+    baselines alike instead of on one of them."""
+    for _ in range(WARMUP):
+        for fn in fns:
+            fn()
+    samples: list[list[float]] = [[] for _ in fns]
+    for round_ in range(REPEAT):
+        for offset in range(len(fns)):
+            index = (round_ + offset) % len(fns)
+            started = time.perf_counter()
+            fns[index]()
+            samples[index].append((time.perf_counter() - started) * 1000)
+    results = []
+    for series in samples:
+        series.sort()
+        results.append((statistics.median(series), series[int(len(series) * 0.95) - 1]))
+    return results
 
 
 def measure(fn) -> tuple[float, float]:
@@ -305,19 +329,20 @@ def case_scenarios():
     shown = [event.at for event in case_timeline(manager, case, limit=51)]
     floor_events = [row[0] for row in conn.execute(TIMELINE_SQL, {"c": case.pk})]
     assert floor_events == shown, "the timeline floor differs from the app's events"
-    overhead = measure(page(app, "/bench-empty/"))[0]
-    print(f"  fixed cost of an authenticated request: {overhead:.1f} ms", flush=True)
     rows = []
     for label, ours, floor, admin_fn in scenarios:
-        app_median, app_p95 = measure(ours)
-        floor_median, _ = measure(floor)
-        admin_median = measure(admin_fn)[0] if admin_fn else None
+        timed = measure_interleaved(*(fn for fn in (ours, floor, admin_fn) if fn))
+        (app_median, app_p95), (floor_median, _) = timed[:2]
+        admin_median = timed[2][0] if admin_fn else None
         rows.append((label, app_median, app_p95, floor_median, admin_median))
         print(
             f"  {label}: {app_median:.1f} ms median, {app_p95:.1f} ms p95; floor {floor_median:.1f} ms"
             + (f"; admin {admin_median:.1f} ms" if admin_median else ""),
             flush=True,
         )
+    # after the pages, on a warm server, like them
+    overhead = measure_interleaved(page(app, "/bench-empty/"))[0][0]
+    print(f"  fixed cost of an authenticated request: {overhead:.1f} ms", flush=True)
     return rows, overhead, total, conn, org, app
 
 
@@ -374,8 +399,10 @@ def case_lines(rows, *, total: int, rss_mb: float, overhead: float) -> list[str]
         f"Machine: {machine()}. Figures of one run; on a shared machine the milliseconds move with the load "
         "of the moment, the ratios against the baselines measured in the same run much less.",
         f"Data: `manage.py seed_scale` (100,000 cases in all; the manager below sees {total:,} of them), "
-        f"{REPEAT} timed requests per scenario after 3 warm-ups, in-process (Django test client: middleware, "
-        "session, access policy and the access-log write included).",
+        f"{REPEAT} timed requests per scenario after {WARMUP} warm-ups, in-process (Django test client: middleware, "
+        "session, access policy and the access-log write included), timed in turns with its baselines: "
+        "each round runs the app, the floor and the admin once, in a rotating order, so a change of the "
+        "machine's load falls on all three.",
         "",
         "Baselines measured in the same run: **floor** = the same rows by hand-written SQL through psycopg (plus "
         "the access-log insert on the detail and timeline pages, which log a read), rendered through one plain "
