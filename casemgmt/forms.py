@@ -167,8 +167,15 @@ class CaseFilterForm(forms.Form):
             del self.fields["risk_band"]
         if "sort:referral" not in allowed:
             self.fields["sort"].choices = [c for c in self.fields["sort"].choices if "referral" not in c[0]]
-        self.fields["city"].choices = [("", _("All cities")), *((c.code, c.name) for c in City.objects.all())]
-        self.fields["lead"].choices = [("", _("Any lead")), *((u.pk, u.get_full_name()) for u in leads)]
+        # tuples, not model instances: the lead list of a large organisation has dozens of names
+        cities = City.objects.values_list("code", "name")
+        self.fields["city"].choices = [("", _("All cities")), *cities]
+        names = leads.values_list("pk", "first_name", "last_name")
+        # as User.get_full_name()
+        self.fields["lead"].choices = [
+            ("", _("Any lead")),
+            *((pk, f"{first} {last}".strip()) for pk, first, last in names),
+        ]
         for f in self.fields.values():
             if type(f.widget) is forms.Select:
                 f.widget = FastSelect(attrs=f.widget.attrs, choices=f.choices)

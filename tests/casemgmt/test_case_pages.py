@@ -168,3 +168,21 @@ def test_out_of_scope_read_writes_no_access_log_row(client, colleague, case):
     client.force_login(colleague)
     client.get(reverse("case-detail", args=[case.pk]))
     assert not AccessLog.objects.exists()
+
+
+def test_list_filter_choices_name_the_leads_and_cities(client, demo, case):
+    """The filter form reads names as tuples (forms.CaseFilterForm); they read as the models would."""
+    from accounts.models import City, User
+    from casemgmt.access import lead_choices
+
+    client.force_login(demo["manager"])
+    form = client.get(reverse("case-list")).context["form"]
+    leads = dict(form.fields["lead"].choices[1:])
+    expected = {user.pk: user.get_full_name() for user in lead_choices(demo["manager"])}
+    assert leads == expected
+    assert demo["caseworker"].pk in leads
+    assert form.fields["city"].choices[1:] == [(city.code, city.name) for city in City.objects.all()]
+    # a lead filter by one of them keeps the case of that lead
+    response = client.get(reverse("case-list"), {"lead": demo["caseworker"].pk})
+    assert case.pk in [listed.pk for listed, _row in response.context["rows"]]
+    assert User.objects.filter(pk__in=leads).count() == len(leads)
