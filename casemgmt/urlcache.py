@@ -40,3 +40,19 @@ def _split(name: str, leading: tuple, resolver, prefix: str, language: str | Non
     url = reverse(name, urlconf=resolver.urlconf_name, args=[*leading, _SENTINEL])
     head, _, tail = url.rpartition(str(_SENTINEL))
     return head, tail
+
+
+def case_url(name: str, case_pk: int, *rest) -> str:
+    """`reverse(name, args=[case_pk, *rest])` for a case page's own links (`{% case_url %}`): reversed once
+    per name and further arguments with a placeholder key, memoized as for `fixed_url`, then the case's
+    key put in. Only for patterns whose first argument is the case's integer key; `rest` are the
+    pattern's fixed words (a section's slug), not row keys, which would fill the memo."""
+    head, tail = _split_first(name, tuple(rest), get_resolver(get_urlconf()), get_script_prefix(), get_language())
+    return f"{head}{int(case_pk)}{tail}"
+
+
+@lru_cache(maxsize=512)
+def _split_first(name: str, rest: tuple, resolver, prefix: str, language: str | None) -> tuple[str, str]:
+    url = reverse(name, urlconf=resolver.urlconf_name, args=[_SENTINEL, *rest])
+    head, _, tail = url.partition(str(_SENTINEL))
+    return head, tail
