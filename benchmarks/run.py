@@ -157,11 +157,12 @@ def measure_interleaved(*fns) -> list[tuple[float, float]]:
             started = time.perf_counter()
             fns[index]()
             samples[index].append((time.perf_counter() - started) * 1000)
-    results = []
-    for series in samples:
-        series.sort()
-        results.append((statistics.median(series), series[int(len(series) * 0.95) - 1]))
-    return results
+    return [_median_p95(series) for series in samples]
+
+
+def _median_p95(samples: list[float]) -> tuple[float, float]:
+    samples = sorted(samples)
+    return statistics.median(samples), samples[int(len(samples) * 0.95) - 1]
 
 
 def measure(fn) -> tuple[float, float]:
@@ -172,8 +173,7 @@ def measure(fn) -> tuple[float, float]:
         started = time.perf_counter()
         fn()
         samples.append((time.perf_counter() - started) * 1000)
-    samples.sort()
-    return statistics.median(samples), samples[int(len(samples) * 0.95) - 1]
+    return _median_p95(samples)
 
 
 def case_scenarios():
