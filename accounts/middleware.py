@@ -11,8 +11,9 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.functional import LazyObject, SimpleLazyObject, empty
 from django_otp import devices_for_user
+from django_otp.middleware import OTPMiddleware as DjangoOTPMiddleware
 
-from .sessions import LOADING_USER_OF
+from .sessions import LOADING_USER_OF, VERIFYING_SESSION
 
 # Session keys: when the user logged in, and the last recorded activity (epoch seconds).
 LOGIN_AT = "_login_at"
@@ -103,6 +104,25 @@ class SessionTimeoutMiddleware:
                 session[LOGIN_AT] = login_at
                 session[SEEN_AT] = now
         return self.get_response(request)
+
+
+class OTPMiddleware(DjangoOTPMiddleware):
+    """django-otp's, except that the device comes from the session's own query (accounts.sessions) when
+    it is the device the session's data names: one query less on every signed-in request. django-otp's
+    checks (the device belongs to this user and is confirmed, else the session is no longer verified)
+    run unchanged on it; any other device, or none on the row, is looked up by django-otp as before."""
+
+    def _verify_user_sync(self, request, user):
+        token = VERIFYING_SESSION.set(getattr(request, "session", None))
+        try:
+            return super()._verify_user_sync(request, user)
+        finally:
+            VERIFYING_SESSION.reset(token)
+
+    def _device_from_persistent_id(self, persistent_id: str):
+        device_of_row = getattr(VERIFYING_SESSION.get(), "device_of_row", None)
+        device = device_of_row(self._normalize_persistent_id(persistent_id)) if device_of_row else None
+        return device if device is not None else super()._device_from_persistent_id(persistent_id)
 
 
 class ResolvedUserMiddleware:

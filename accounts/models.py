@@ -133,6 +133,16 @@ class Membership(models.Model):
         return f"{self.user} — {self.get_role_display()} @ {self.organisation}"
 
 
+_SESSION_DEVICE = {
+    "null": True,
+    "blank": True,
+    "on_delete": models.DO_NOTHING,
+    "db_constraint": False,
+    "db_index": False,
+    "related_name": "+",
+}
+
+
 class StaffSession(AbstractBaseSession):
     """Django's database session with the logged-in user's id on the row (issue 11).
 
@@ -141,6 +151,12 @@ class StaffSession(AbstractBaseSession):
     """
 
     user = models.ForeignKey(User, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    # The OTP device that verified the session (django-otp keeps its id in the session's data), so the
+    # session's query reads it with the user (accounts.sessions). No constraint: a device deleted while
+    # its session lives joins no row, and django-otp's own lookup then finds none either (unverified);
+    # a session's save never fails on it.
+    totp_device = models.ForeignKey("otp_totp.TOTPDevice", **_SESSION_DEVICE)
+    static_device = models.ForeignKey("otp_static.StaticDevice", **_SESSION_DEVICE)
 
     class Meta:
         verbose_name = _("session")

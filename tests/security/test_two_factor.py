@@ -77,6 +77,99 @@ def test_request_user_is_the_user_itself_and_still_knows_its_verification(client
     assert client.get("/").status_code == 302
 
 
+def _device_queries(queries, table: str) -> list[str]:
+    return [q["sql"] for q in queries if table in q["sql"] and "accounts_staffsession" not in q["sql"]]
+
+
+def test_the_session_query_brings_the_device_that_verified_it(client, caseworker, required):
+    """accounts.middleware.OTPMiddleware: the TOTP device and the recovery-code device come with the
+    session's row (accounts.sessions), no query of their own, and verify the session as before."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from accounts.models import StaffSession
+    from accounts.services import recovery_codes_generate
+
+    device = enrol(caseworker)
+    post_password(client, "caseworker", PASSWORD)
+    post_code(client, code_for(device))
+    row = StaffSession.objects.get(session_key=client.session.session_key)
+    assert (row.totp_device_id, row.static_device_id) == (device.pk, None)
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get("/")
+    assert page.status_code == 200
+    assert page.wsgi_request.user.otp_device == device
+    assert _device_queries(queries.captured_queries, "otp_totp_totpdevice") == []
+
+    codes = recovery_codes_generate(user=caseworker)
+    client.post(reverse("logout"))
+    post_password(client, "caseworker", PASSWORD)
+    post_code(client, codes[0], step="backup")
+    row = StaffSession.objects.get(session_key=client.session.session_key)
+    assert row.totp_device_id is None
+    assert row.static_device_id is not None
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get("/")
+    assert page.status_code == 200
+    assert page.wsgi_request.user.otp_device.pk == row.static_device_id
+    assert page.wsgi_request.user.is_verified()
+    assert _device_queries(queries.captured_queries, "otp_static_staticdevice") == []
+    client.post(reverse("logout"))
+    assert not StaffSession.objects.filter(user=caseworker).exists()
+
+
+def test_the_row_device_passes_django_otps_checks(client, caseworker, caseworker2, required):
+    """The device read with the session is checked as django-otp checks its own: unconfirmed or deleted,
+    the session is no longer verified; a device of someone else verifies nobody; a row whose device is
+    not the one the session's data names is not believed (django-otp's own lookup decides)."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    from accounts.models import StaffSession
+
+    with time_machine.travel(_fresh_time(), tick=False) as traveller:
+
+        def login(device):
+            traveller.shift(60)  # a new code: the device refuses a replayed one
+            client.post(reverse("logout"))
+            post_password(client, "caseworker", PASSWORD)
+            assert post_code(client, code_for(device)).status_code == 302
+            return client.session.session_key
+
+        device = enrol(caseworker)
+        login(device)
+        TOTPDevice.objects.filter(pk=device.pk).update(confirmed=False)
+        page = client.get("/")
+        assert page.status_code == 302
+        assert not page.wsgi_request.user.is_verified()
+        assert DEVICE_ID_SESSION_KEY not in client.session  # as django-otp leaves it
+        assert StaffSession.objects.filter(totp_device=device).count() == 0
+
+        TOTPDevice.objects.filter(pk=device.pk).update(confirmed=True)
+        key = login(device)
+        device.delete()
+        assert StaffSession.objects.get(session_key=key).totp_device_id is not None  # no constraint, nothing cascades
+        page = client.get("/")
+        assert page.status_code == 302
+        assert not page.wsgi_request.user.is_verified()
+
+        device = enrol(caseworker)
+        key = login(device)
+        theirs = enrol(caseworker2)
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = theirs.persistent_id  # the row follows the data on save
+        session.save()
+        assert StaffSession.objects.get(session_key=key).totp_device_id == theirs.pk
+        page = client.get("/")  # not verified: logged out (test_a_session_opened_without_the_code_is_ended)
+        assert page.status_code == 302
+        assert not page.wsgi_request.user.is_authenticated
+
+        key = login(device)
+        StaffSession.objects.filter(session_key=key).update(totp_device=theirs)  # the row disagrees with the data
+        page = client.get("/")
+        assert page.status_code == 200
+        assert page.wsgi_request.user.otp_device == device
+
+
 def test_wrong_code_does_not_log_in(client, caseworker, required):
     device = enrol(caseworker)
     post_password(client, "caseworker", PASSWORD)
@@ -346,7 +439,7 @@ def test_each_user_sees_only_their_own_two_factor_page(client, demo):
 PRINT = (
     "import django; django.setup(); from django.conf import settings as s; "
     "print(s.TWO_FACTOR_REQUIRED, 'accounts.middleware.TwoFactorRequiredMiddleware' in s.MIDDLEWARE, "
-    "'django_otp.middleware.OTPMiddleware' in s.MIDDLEWARE, s.TWO_FACTOR_PATCH_ADMIN)"
+    "'accounts.middleware.OTPMiddleware' in s.MIDDLEWARE, s.TWO_FACTOR_PATCH_ADMIN)"
 )
 
 
