@@ -106,7 +106,6 @@ class CaseSerializer(serializers.Serializer):
         return value
 
 
-_DATETIME = serializers.DateTimeField()
 _DATE = serializers.DateField()
 
 
@@ -119,7 +118,7 @@ _ROW_FIELDS: dict[str, tuple[tuple[str, ...], Callable]] = {
     "id": ((), itemgetter("pk")),
     "participant_id": ((), itemgetter("participant_id")),
     "organisation": (("organisation__name",), itemgetter("organisation__name")),
-    "updated_at": (("updated_at",), lambda row: _DATETIME.to_representation(row["updated_at"])),
+    "updated_at": (("updated_at",), itemgetter("updated_at")),  # written by case_rows (_DATETIME_FIELDS)
     "case_code": (("participant__case_code",), itemgetter("participant__case_code")),
     "lead": ((), itemgetter("lead_object")),
     **{
@@ -134,12 +133,25 @@ _ROW_FIELDS: dict[str, tuple[tuple[str, ...], Callable]] = {
         for name in ("national_id", "phone", "email", "address")
     },
     "stage": (("stage",), itemgetter("stage")),
-    "stage_changed_at": (("stage_changed_at",), lambda row: _DATETIME.to_representation(row["stage_changed_at"])),
+    "stage_changed_at": (("stage_changed_at",), itemgetter("stage_changed_at")),
     "referral_source": (("referral_source",), itemgetter("referral_source")),
     "referral_date": (("referral_date",), lambda row: _date(row["referral_date"])),
     "referring_organisation": (("referring_organisation",), itemgetter("referring_organisation")),
     "referral_reason": (("referral_reason",), itemgetter("referral_reason")),
 }
+# written as DRF's DateTimeField writes them, in the current time zone asked for once per response
+# (DRF asks for it per value: 100 values of the list took 0.8 ms instead of 0.2)
+_DATETIME_FIELDS = ("updated_at", "stage_changed_at")
+
+
+def _datetime(value, zone) -> str | None:
+    """`serializers.DateTimeField().to_representation` (ISO 8601, `Z` for UTC) in `zone`."""
+    if not value:
+        return None
+    text = value.astimezone(zone).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
 # what every row reads besides its fields' columns: its keys, its lead, how the viewer sees it
 _ROW_KEYS = ("pk", "participant_id", "lead_object")
 _VIEWER_KEYS = ("viewer_kind", "viewer_is_lead")
@@ -177,6 +189,7 @@ def case_rows(rows, user) -> list[dict]:
     `tests/casemgmt/test_case_api.py` holds both equal for every role and field group.
     """
     fields_by_kind: dict[tuple, tuple] = {}
+    zone = timezone.get_current_timezone()
     out = []
     for row in rows:
         key = (row.get("viewer_kind"), row.get("viewer_is_lead", False))
@@ -185,7 +198,11 @@ def case_rows(rows, user) -> list[dict]:
             seen_as = SimpleNamespace(pk=row["pk"], viewer_kind=key[0], viewer_is_lead=key[1])
             names = _allowed_row_fields(access.visible_groups(user, seen_as))
             fields = fields_by_kind[key] = tuple((name, _ROW_FIELDS[name][1]) for name in names)
-        out.append({name: write(row) for name, write in fields})
+        written = {name: write(row) for name, write in fields}
+        for name in _DATETIME_FIELDS:
+            if name in written:
+                written[name] = _datetime(written[name], zone)
+        out.append(written)
     return out
 
 

@@ -276,3 +276,24 @@ def test_the_fast_list_rows_equal_the_serializer(demo, username, django_assert_n
     assert len(rows) == {"caseworker": 3, "colleague": 1, "manager": 4, "placement": 3, "mentor": 1}.get(username, 0)
     if username == "manager":
         assert [row["lead"] for row in expected].count(None) == 1
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Africa/Casablanca", "Asia/Kolkata"])
+def test_the_list_writes_times_as_drf_does(zone):
+    """`_datetime` (the API list's times, the zone asked for once per response) equals DRF's
+    DateTimeField in the active time zone, `Z` for UTC included."""
+    import datetime
+    import zoneinfo
+
+    from django.utils import timezone
+    from rest_framework import serializers
+
+    from casemgmt.api.cases import _datetime
+
+    moments = [datetime.datetime(2026, month, 3, 10, 30, 5, 123456, tzinfo=datetime.UTC) for month in (1, 3, 7, 12)]
+    with timezone.override(zoneinfo.ZoneInfo(zone)):
+        for moment in moments:
+            assert _datetime(moment, timezone.get_current_timezone()) == serializers.DateTimeField().to_representation(
+                moment
+            )
+    assert _datetime(None, zoneinfo.ZoneInfo(zone)) is None
