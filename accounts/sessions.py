@@ -22,6 +22,8 @@ from django.core.exceptions import SuspiciousOperation
 from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY
 
+from dbengine import prepared
+
 # the session store of the request whose user `auth.get_user` is loading (set only for that call)
 LOADING_USER_OF: ContextVar[SessionStore | None] = ContextVar("LOADING_USER_OF", default=None)
 # the session store of the request whose OTP device accounts.middleware.OTPMiddleware is loading
@@ -58,7 +60,9 @@ class SessionStore(DBStore):
         query = self.model.objects.select_related("user__membership__organisation", *DEVICE_COLUMNS.values())
         row = None
         try:
-            row = query.get(session_key=self.session_key, expire_date__gt=timezone.now())
+            # a key lookup run on every request: a prepared statement (dbengine), planned once
+            with prepared():
+                row = query.get(session_key=self.session_key, expire_date__gt=timezone.now())
         except (self.model.DoesNotExist, SuspiciousOperation) as error:
             if isinstance(error, SuspiciousOperation):
                 logging.getLogger(f"django.security.{error.__class__.__name__}").warning(str(error))

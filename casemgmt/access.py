@@ -18,6 +18,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery, Value
 from django.shortcuts import get_object_or_404
 
 from accounts.models import Role, User
+from dbengine import prepared
 
 from .models import AccessLog, Case, CaseTeamMember, Participant
 
@@ -189,7 +190,9 @@ def get_case_for_user(user: User, case_id: int, *, with_pending_transfer: bool =
     cases = cases_visible_to(user).with_list_relations()
     if with_pending_transfer:
         cases = cases.with_pending_transfer().select_related("referring_organisation")
-    return get_object_or_404(cases, pk=case_id)
+    # a lookup by primary key on every case page: a prepared statement (dbengine), planned once per shape
+    with prepared():
+        return get_object_or_404(cases, pk=case_id)
 
 
 def get_case_of_participant_for_user(user: User, participant_id: int, cases: QuerySet[Case] | None = None) -> Case:

@@ -134,6 +134,9 @@ DATABASES = {
         os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:55432/casemgmt"),
         conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "60")),
         conn_health_checks=True,
+        # Django's PostgreSQL backend with prepared statements for the per-request key lookups
+        # (the session row, the case of a case page): dbengine/__init__.py
+        engine="dbengine",
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -1,0 +1,87 @@
+"""dbengine: the per-request key lookups (the session row, the case of a case page) are prepared
+statements on their connection; every other query keeps Django's client-side binding, unprepared."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import ProgrammingError, connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from accounts.models import User
+from casemgmt.models import Case
+from dbengine import prepared
+
+pytestmark = pytest.mark.django_db
+
+
+def _statements(table: str) -> list[tuple[str, int, int]]:
+    """(statement, generic plans, custom plans) of this connection's prepared statements on `table`."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements WHERE statement LIKE %s",
+            [f'%FROM "{table}"%'],
+        )
+        return cursor.fetchall()
+
+
+def test_only_a_query_inside_prepared_is_prepared():
+    User.objects.create_user("probe", email="probe@demo.invalid", first_name="Pro", last_name="Be")
+    probe = User.objects.filter(email="probe@demo.invalid", last_name="Be")
+    assert [user.username for user in probe.all()] == ["probe"]
+    assert not [s for s, *_ in _statements("accounts_user") if '"accounts_user"."last_name" = $' in s]
+    with prepared():
+        assert [user.username for user in probe.all()] == ["probe"]
+        assert [user.username for user in probe.all()] == ["probe"]  # the same statement, run again
+    mine = [row for row in _statements("accounts_user") if '"accounts_user"."last_name" = $' in row[0]]
+    assert len(mine) == 1
+    assert mine[0][1] + mine[0][2] == 2  # planned twice as one statement, not parsed twice
+    # after the block, Django's own cursor again: bound on the client, not prepared
+    with CaptureQueriesContext(connection) as queries:
+        assert probe.filter(first_name="Pro").exists()
+    assert "'Pro'" in queries.captured_queries[0]["sql"]
+    assert not [s for s, *_ in _statements("accounts_user") if '"accounts_user"."first_name" = $' in s]
+
+
+def test_the_session_and_the_case_page_use_their_prepared_statements(client, case, caseworker):
+    """Request after request, the session row and the case are read by the same prepared statements,
+    which PostgreSQL soon runs on a generic plan (no planning per request); the page is as before."""
+    client.force_login(caseworker)
+    url = reverse("case-detail", args=[case.pk])
+    for _ in range(8):
+        page = client.get(url)
+        assert page.status_code == 200
+        assert case.participant.case_code in page.content.decode()
+    session = _statements("accounts_staffsession")
+    assert len(session) == 1
+    statement, generic, custom = session[0]
+    assert '"accounts_staffsession"."session_key" = $' in statement
+    assert generic + custom >= 8  # each request's, one statement
+    assert generic > 0
+    cases = [row for row in _statements("casemgmt_case") if '"casemgmt_case"."id" = $' in row[0]]
+    assert len(cases) == 1
+    assert cases[0][1] + cases[0][2] >= 8
+    assert cases[0][1] > 0
+
+
+def test_a_prepared_lookup_still_answers_404_outside_the_scope(client, case, caseworker2):
+    """The prepared case lookup is the access policy's own query: another team's caseworker gets 404."""
+    client.force_login(caseworker2)
+    assert client.get(reverse("case-detail", args=[case.pk])).status_code == 404
+    assert Case.objects.filter(pk=case.pk).exists()
+
+
+def test_a_prepared_query_is_captured_with_its_values():
+    """Query-count tests and the debug log show a prepared run as they show the others: SQL with values."""
+    with CaptureQueriesContext(connection) as queries, prepared():
+        assert not User.objects.filter(username="nobody-at-all").exists()
+    assert len(queries.captured_queries) == 1
+    assert "'nobody-at-all'" in queries.captured_queries[0]["sql"]
+
+
+def test_prepared_refuses_anything_but_a_select():
+    """pghistory prepends set_config to other statements, which one prepared statement cannot hold."""
+    User.objects.create_user("kept", email="kept@demo.invalid", first_name="Kept")
+    with prepared(), connection.cursor() as cursor, pytest.raises(ProgrammingError, match="SELECT statements only"):
+        cursor.execute("UPDATE accounts_user SET first_name = %s WHERE username = %s", ["Changed", "kept"])
+    assert User.objects.get(username="kept").first_name == "Kept"
