@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.forms import apply_errors
+from dbengine import prepared
 
 from . import access, selectors, services, timeline
 from .access import G
@@ -194,6 +195,11 @@ def _detail_context(request: HttpRequest, case) -> dict:
         context["screening_form"] = ScreeningForm(prefix="screen", initial={"first_contact_date": timezone.localdate()})
         context["stage_form"] = None
     context["stage_reasons"] = access.stage_reasons_visible(user, case)
+    # the case's own rows, read by its key: prepared statements (dbengine), planned once per connection
+    with prepared():
+        for name in ("team", "stage_changes", "flags"):
+            if name in context:
+                context[name] = list(context[name])
     return context
 
 

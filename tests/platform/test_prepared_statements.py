@@ -62,6 +62,11 @@ def test_the_session_and_the_case_page_use_their_prepared_statements(client, cas
     assert len(cases) == 1
     assert cases[0][1] + cases[0][2] >= 8
     assert cases[0][1] > 0
+    # the case's team, recent moves and safety flags, read by the case's key
+    for table in ("casemgmt_caseteammember", "casemgmt_stagechange", "casemgmt_safetyflag"):
+        rows = [row for row in _statements(table) if f'"{table}"."case_id" = $' in row[0]]
+        assert len(rows) == 1, table
+        assert rows[0][1] + rows[0][2] == 8, table
 
 
 def test_a_prepared_lookup_still_answers_404_outside_the_scope(client, case, caseworker2):
