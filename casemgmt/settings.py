@@ -139,6 +139,9 @@ DATABASES = {
         engine="dbengine",
     )
 }
+# dbengine.prepared(): the per-request key lookups as prepared statements; 0 turns them off (a pooler in
+# transaction mode without prepared-statement support)
+DATABASE_PREPARED_STATEMENTS = env_bool("DATABASE_PREPARED_STATEMENTS", default=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # The manager's dashboard runs its figures' queries side by side on this many connections of its own

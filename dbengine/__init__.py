@@ -8,9 +8,12 @@ planning alone, for 0.1 ms of execution), on every request. A query run inside `
 through a server-side binding cursor and is prepared on its connection: PostgreSQL keeps the parsed
 statement and, after five runs, a generic plan when it costs no more than the custom ones.
 
-Use it only around queries whose plan cannot depend on the values bound: lookups by primary or
-unique key (a generic plan of a list filtered by organisation could be slower than a custom plan for
-a large organisation). Everything else keeps Django's client-side binding, unprepared.
+Use it only around single SELECTs whose plan cannot depend on the values bound: lookups by primary
+or unique key (a generic plan of a list filtered by organisation could be slower than a custom plan
+for a large organisation). Everything else keeps Django's client-side binding, unprepared, and
+psycopg's prepared-statement bookkeeping stays off for it. A statement made stale by a migration
+(or deallocated) is dropped and prepared again outside a transaction; in one, the error stands and
+the rollback clears the cache. `DATABASE_PREPARED_STATEMENTS=0` turns it all off.
 """
 
 from __future__ import annotations

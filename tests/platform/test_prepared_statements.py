@@ -90,3 +90,64 @@ def test_prepared_refuses_anything_but_a_select():
     with prepared(), connection.cursor() as cursor, pytest.raises(ProgrammingError, match="SELECT statements only"):
         cursor.execute("UPDATE accounts_user SET first_name = %s WHERE username = %s", ["Changed", "kept"])
     assert User.objects.get(username="kept").first_name == "Kept"
+
+
+def test_inside_a_history_context_a_write_is_refused_too():
+    """pghistory's wrapper turns a write into `SELECT set_config(...); UPDATE ...`: still refused, unsent."""
+    import pghistory
+
+    User.objects.create_user("kept2", email="kept2@demo.invalid", first_name="Kept")
+    with pghistory.context(note="probe"), prepared(), connection.cursor() as cursor:
+        with pytest.raises(ProgrammingError, match="single SELECT statements only"):
+            cursor.execute("UPDATE accounts_user SET first_name = %s WHERE username = %s", ["Changed", "kept2"])
+        with pytest.raises(ProgrammingError, match="single SELECT statements only"):
+            cursor.executemany("SELECT 1 WHERE %s", [[True]])
+    assert User.objects.get(username="kept2").first_name == "Kept"
+
+
+def test_other_queries_leave_psycopg_unprepared_and_the_switch_turns_it_off(settings):
+    """Outside its own runs the connection keeps Django's threshold (None: psycopg neither counts nor
+    keeps the SQL of other queries); DATABASE_PREPARED_STATEMENTS=False prepares nothing at all."""
+    with prepared():
+        assert User.objects.filter(username="nobody-1").count() == 0
+    assert connection.connection.prepare_threshold is None
+    settings.DATABASE_PREPARED_STATEMENTS = False
+    with prepared():
+        assert User.objects.filter(username="nobody-2", first_name="Off").count() == 0
+    assert not [s for s, *_ in _statements("accounts_user") if '"accounts_user"."first_name" = $' in s]
+
+
+def _deallocate_behind_psycopgs_back(fragment: str) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM pg_prepared_statements WHERE statement LIKE %s", [f"%{fragment}%"])
+        (name,) = cursor.fetchone()
+        cursor.execute(f'DEALLOCATE "{name}"')  # a named DEALLOCATE, which psycopg does not notice
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_stale_statement_is_prepared_again_outside_a_transaction():
+    """A statement gone from the server (deallocated, or invalid after a migration changed what it
+    selects) is dropped and prepared again on the next run instead of failing every request."""
+    User.objects.create_user("stale", email="stale@demo.invalid", first_name="St")
+    query = User.objects.filter(email="stale@demo.invalid", first_name="St")
+    with prepared():
+        assert [user.username for user in query.all()] == ["stale"]
+    _deallocate_behind_psycopgs_back('"accounts_user"."first_name" = $')
+    with prepared():
+        assert [user.username for user in query.all()] == ["stale"]
+    assert [s for s, *_ in _statements("accounts_user") if '"accounts_user"."first_name" = $' in s]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_in_a_transaction_a_stale_statement_fails_and_its_rollback_recovers():
+    from django.db import transaction
+
+    User.objects.create_user("stale2", email="stale2@demo.invalid", last_name="St")
+    query = User.objects.filter(email="stale2@demo.invalid", last_name="St")
+    with prepared():
+        assert query.all().count() == 1
+    _deallocate_behind_psycopgs_back('"accounts_user"."last_name" = $')
+    with pytest.raises(ProgrammingError), transaction.atomic(), prepared():
+        query.all().count()
+    with prepared():
+        assert query.all().count() == 1
