@@ -74,6 +74,8 @@ def test_a_prepared_lookup_still_answers_404_outside_the_scope(client, case, cas
     client.force_login(caseworker2)
     assert client.get(reverse("case-detail", args=[case.pk])).status_code == 404
     assert Case.objects.filter(pk=case.pk).exists()
+    # the 404 came from the prepared lookup, which found nothing in caseworker2's scope
+    assert [row for row in _statements("casemgmt_case") if '"casemgmt_case"."id" = $' in row[0]]
 
 
 def test_a_prepared_query_is_captured_with_its_values():
