@@ -25,22 +25,27 @@ def _statements(table: str) -> list[tuple[str, int, int]]:
         return cursor.fetchall()
 
 
+def _prepared(table: str, fragment: str) -> list[tuple[str, int, int]]:
+    """The prepared statements on `table` whose SQL holds `fragment` (a column compared to a `$n`)."""
+    return [row for row in _statements(table) if fragment in row[0]]
+
+
 def test_only_a_query_inside_prepared_is_prepared():
     User.objects.create_user("probe", email="probe@demo.invalid", first_name="Pro", last_name="Be")
     probe = User.objects.filter(email="probe@demo.invalid", last_name="Be")
     assert [user.username for user in probe.all()] == ["probe"]
-    assert not [s for s, *_ in _statements("accounts_user") if '"accounts_user"."last_name" = $' in s]
+    assert not _prepared("accounts_user", '"accounts_user"."last_name" = $')
     with prepared():
         assert [user.username for user in probe.all()] == ["probe"]
         assert [user.username for user in probe.all()] == ["probe"]  # the same statement, run again
-    mine = [row for row in _statements("accounts_user") if '"accounts_user"."last_name" = $' in row[0]]
+    mine = _prepared("accounts_user", '"accounts_user"."last_name" = $')
     assert len(mine) == 1
     assert mine[0][1] + mine[0][2] == 2  # planned twice as one statement, not parsed twice
     # after the block, Django's own cursor again: bound on the client, not prepared
     with CaptureQueriesContext(connection) as queries:
         assert probe.filter(first_name="Pro").exists()
     assert "'Pro'" in queries.captured_queries[0]["sql"]
-    assert not [s for s, *_ in _statements("accounts_user") if '"accounts_user"."first_name" = $' in s]
+    assert not _prepared("accounts_user", '"accounts_user"."first_name" = $')
 
 
 def test_the_session_and_the_case_page_use_their_prepared_statements(client, case, caseworker):
@@ -58,13 +63,13 @@ def test_the_session_and_the_case_page_use_their_prepared_statements(client, cas
     assert '"accounts_staffsession"."session_key" = $' in statement
     assert generic + custom >= 8  # each request's, one statement
     assert generic > 0
-    cases = [row for row in _statements("casemgmt_case") if '"casemgmt_case"."id" = $' in row[0]]
+    cases = _prepared("casemgmt_case", '"casemgmt_case"."id" = $')
     assert len(cases) == 1
     assert cases[0][1] + cases[0][2] >= 8
     assert cases[0][1] > 0
     # the case's team, recent moves and safety flags, read by the case's key
     for table in ("casemgmt_caseteammember", "casemgmt_stagechange", "casemgmt_safetyflag"):
-        rows = [row for row in _statements(table) if f'"{table}"."case_id" = $' in row[0]]
+        rows = _prepared(table, f'"{table}"."case_id" = $')
         assert len(rows) == 1, table
         assert rows[0][1] + rows[0][2] == 8, table
 
@@ -75,7 +80,7 @@ def test_a_prepared_lookup_still_answers_404_outside_the_scope(client, case, cas
     assert client.get(reverse("case-detail", args=[case.pk])).status_code == 404
     assert Case.objects.filter(pk=case.pk).exists()
     # the 404 came from the prepared lookup, which found nothing in caseworker2's scope
-    assert [row for row in _statements("casemgmt_case") if '"casemgmt_case"."id" = $' in row[0]]
+    assert _prepared("casemgmt_case", '"casemgmt_case"."id" = $')
 
 
 def test_a_prepared_query_is_captured_with_its_values():
@@ -116,7 +121,7 @@ def test_other_queries_leave_psycopg_unprepared_and_the_switch_turns_it_off(sett
     settings.DATABASE_PREPARED_STATEMENTS = False
     with prepared():
         assert User.objects.filter(username="nobody-2", first_name="Off").count() == 0
-    assert not [s for s, *_ in _statements("accounts_user") if '"accounts_user"."first_name" = $' in s]
+    assert not _prepared("accounts_user", '"accounts_user"."first_name" = $')
 
 
 def _deallocate_behind_psycopgs_back(fragment: str) -> None:
@@ -137,7 +142,7 @@ def test_a_stale_statement_is_prepared_again_outside_a_transaction():
     _deallocate_behind_psycopgs_back('"accounts_user"."first_name" = $')
     with prepared():
         assert [user.username for user in query.all()] == ["stale"]
-    assert [s for s, *_ in _statements("accounts_user") if '"accounts_user"."first_name" = $' in s]
+    assert _prepared("accounts_user", '"accounts_user"."first_name" = $')
 
 
 @pytest.mark.django_db(transaction=True)
